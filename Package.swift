@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "RelayGuard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "relayguard", targets: ["relayguard"]),
+        .library(name: "RelayPolicy", targets: ["RelayPolicy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
+        .systemLibrary(
+            name: "CMilter",
+            pkgConfig: "milter",
+            providers: [.apt(["libmilter-dev"])]
+        ),
+        // The Swift face of libmilter: handler protocol, verdicts, the server. No policy knowledge.
+        .target(name: "Milter", dependencies: ["CMilter"]),
+        // Pure policy: address decoding, IP/CIDR sets, rules, decisions. No I/O, no C.
+        .target(name: "RelayPolicy"),
+        // relayguard.conf: text to validated settings, errors with file:line.
+        .target(name: "RelayGuardConfig", dependencies: ["RelayPolicy"]),
+        // The daemon: config + policy snapshots + milter handler + logging.
+        .target(
+            name: "RelayGuardDaemon",
+            dependencies: [
+                "Milter", "RelayPolicy", "RelayGuardConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "relayguard",
+            dependencies: [
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"]),
+        .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["relayguard"],
+            resources: [.copy("miltertest")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
