@@ -1,0 +1,130 @@
+import RelayPolicy
+
+/// One key of relayguard.conf: its name, its default as written in the file, a one-line help, and how it sets the
+/// configuration. The table below is the only list of keys: parsing, `show-config` and the docs all read it.
+public struct ConfigKey: Sendable {
+    public let name: String
+    public let defaultValue: String
+    public let help: String
+    let apply: @Sendable (ConfigValue, inout Configuration, inout [ConfigDiagnostic]) -> Void
+}
+
+extension ConfigKey {
+    /// Every key, in the order `show-config` prints them.
+    public static let all: [ConfigKey] = [
+        ConfigKey(name: "mode", defaultValue: "enforce",
+                  help: "enforce answers what the rules decide; report answers continue and logs what would be denied") { v, c, d in
+            if let x = v.choice(Policy.Mode.self, &d) { c.policy.mode = x }
+        },
+        ConfigKey(name: "reroute", defaultValue: "no",
+                  help: "whether encapsulated (IMCEA) and routed recipients may be rerouted; yes needs relay restrictions") { v, c, d in
+            if let x = v.bool(&d) { c.policy.reroute = x }
+        },
+        ConfigKey(name: "routed_addresses", defaultValue: "reroute",
+                  help: "reroute: percent hack, bang paths, source routes and quoted @ are reroute attempts; ignore: treat them as plain") { v, c, d in
+            if let x = v.choice(Policy.RoutedAddresses.self, &d) { c.policy.routedAddresses = x }
+        },
+        ConfigKey(name: "imcea_reject_types", defaultValue: "INVALID X500",
+                  help: "IMCEA types always rejected, whoever the client is") { v, c, d in
+            c.policy.imceaRejectTypes = Set(v.list(&d).map { $0.text.uppercased() })
+        },
+        ConfigKey(name: "imcea_reroute_types", defaultValue: "SMTP X400",
+                  help: "IMCEA types that are reroute attempts (X400 only when it carries an SMTP address)") { v, c, d in
+            c.policy.imceaRerouteTypes = Set(v.list(&d).map { $0.text.uppercased() })
+        },
+        ConfigKey(name: "relay_clients", defaultValue: "",
+                  help: "client networks allowed to reroute and relay: IPv4/IPv6 prefixes, addresses, file:/path") { v, c, d in
+            c.policy.relayClients = v.cidrSet(&d)
+        },
+        ConfigKey(name: "relay_never", defaultValue: "",
+                  help: "client networks never allowed to reroute or relay, whatever else allows them") { v, c, d in
+            c.policy.relayNever = v.cidrSet(&d)
+        },
+        ConfigKey(name: "relay_authenticated", defaultValue: "no",
+                  help: "whether SASL-authenticated clients may reroute and relay (needs SASL in Postfix)") { v, c, d in
+            if let x = v.bool(&d) { c.policy.relayAuthenticated = x }
+        },
+        ConfigKey(name: "relay_local_addresses", defaultValue: "",
+                  help: "local addresses (Postfix's {daemon_addr}) whose clients may reroute and relay") { v, c, d in
+            c.policy.relayLocalAddresses = v.cidrSet(&d)
+        },
+        ConfigKey(name: "local_domains", defaultValue: "",
+                  help: "domains delivered here (a leading dot means subdomains); when set, other domains are relay attempts") { v, c, d in
+            let items = v.list(&d).map { String($0.text) }
+            c.policy.localDomains = items.isEmpty ? nil : DomainSet(items)
+        },
+        ConfigKey(name: "local_recipients", defaultValue: "",
+                  help: "with reroute = no, the only recipients accepted in local domains (addresses or bare local parts)") { v, c, d in
+            let items = v.list(&d).map { String($0.text) }
+            c.policy.localRecipients = items.isEmpty ? nil : RecipientSet(items)
+        },
+        ConfigKey(name: "reroute_action", defaultValue: "reject",
+                  help: "reject or tempfail a denied reroute attempt") { v, c, d in
+            if let x = v.choice(Policy.Action.self, &d) { c.policy.rerouteAction = x }
+        },
+        ConfigKey(name: "relay_action", defaultValue: "reject",
+                  help: "reject or tempfail a denied relay attempt") { v, c, d in
+            if let x = v.choice(Policy.Action.self, &d) { c.policy.relayAction = x }
+        },
+        ConfigKey(name: "reroute_reply", defaultValue: Policy().rerouteReply.description,
+                  help: "5xx reply to a rejected reroute attempt; %r is the recipient, %% a percent sign") { v, c, d in
+            if let x = v.reply(class: "5", &d) { c.policy.rerouteReply = x }
+        },
+        ConfigKey(name: "reroute_tempfail_reply", defaultValue: Policy().rerouteTempfailReply.description,
+                  help: "4xx reply to a tempfailed reroute attempt") { v, c, d in
+            if let x = v.reply(class: "4", &d) { c.policy.rerouteTempfailReply = x }
+        },
+        ConfigKey(name: "relay_reply", defaultValue: Policy().relayReply.description,
+                  help: "5xx reply to a rejected relay attempt") { v, c, d in
+            if let x = v.reply(class: "5", &d) { c.policy.relayReply = x }
+        },
+        ConfigKey(name: "relay_tempfail_reply", defaultValue: Policy().relayTempfailReply.description,
+                  help: "4xx reply to a tempfailed relay attempt") { v, c, d in
+            if let x = v.reply(class: "4", &d) { c.policy.relayTempfailReply = x }
+        },
+        ConfigKey(name: "on_error", defaultValue: "tempfail",
+                  help: "what a recipient gets when RelayGuard cannot decide: tempfail (fail closed) or accept") { v, c, d in
+            if let x = v.choice(Policy.OnError.self, &d) { c.policy.onError = x }
+        },
+        ConfigKey(name: "on_error_reply", defaultValue: Policy().errorReply.description,
+                  help: "4xx reply when on_error = tempfail") { v, c, d in
+            if let x = v.reply(class: "4", &d) { c.policy.errorReply = x }
+        },
+        ConfigKey(name: "socket", defaultValue: "inet:8894@127.0.0.1",
+                  help: "where the milter listens: inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path or local:/path") { v, c, d in
+            if let x = ListenSocket(v.text) { c.daemon.socket = x } else {
+                d.append(v.diagnostic("expected inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path or local:/path, got \"\(v.text)\""))
+            }
+        },
+        ConfigKey(name: "socket_mode", defaultValue: "0660",
+                  help: "permissions of a unix socket, octal; never world-writable") { v, c, d in
+            guard let mode = UInt16(v.text, radix: 8), mode <= 0o777, v.text.hasPrefix("0") else {
+                d.append(v.diagnostic("expected an octal mode such as 0660, got \"\(v.text)\""))
+                return
+            }
+            guard mode & 0o002 == 0 else {
+                d.append(v.diagnostic("\(v.text) makes the socket world-writable: any local user could talk to the milter"))
+                return
+            }
+            c.daemon.socketMode = mode
+        },
+        ConfigKey(name: "log", defaultValue: "stderr",
+                  help: "where decisions are logged: stderr or syslog") { v, c, d in
+            if let x = v.choice(DaemonSettings.LogTarget.self, &d) { c.daemon.log = x }
+        },
+        ConfigKey(name: "syslog_facility", defaultValue: "mail",
+                  help: "syslog facility when log = syslog") { v, c, d in
+            guard DaemonSettings.facilities.contains(v.text) else {
+                d.append(v.diagnostic("expected one of \(DaemonSettings.facilities.joined(separator: ", ")), got \"\(v.text)\""))
+                return
+            }
+            c.daemon.syslogFacility = v.text
+        },
+        ConfigKey(name: "log_level", defaultValue: "info",
+                  help: "lowest level logged: debug, info, notice, warning or error; decisions are logged at info") { v, c, d in
+            if let x = v.choice(DaemonSettings.LogLevel.self, &d) { c.daemon.logLevel = x }
+        },
+    ]
+
+    static let byName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+}

@@ -1,0 +1,111 @@
+import Foundation
+import RelayPolicy
+
+/// One setting's value with where it came from, and the conversions every key shares. Conversions report problems
+/// into `diagnostics` with the right `file:line` (an included file's own line for its entries) and return nil.
+struct ConfigValue {
+    var key: String
+    var text: String
+    var file: String
+    /// 0 for a default value.
+    var line: Int
+    var baseDirectory: String
+
+    func diagnostic(_ message: String, severity: ConfigDiagnostic.Severity = .error) -> ConfigDiagnostic {
+        ConfigDiagnostic(file: file, line: line, message: "\(key): \(message)", severity: severity)
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_: T.Type, _ diagnostics: inout [ConfigDiagnostic]) -> T? where T.RawValue == String {
+        if let value = T(rawValue: text) { return value }
+        let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+        diagnostics.append(diagnostic("expected one of \(allowed), got \"\(text)\"" + Self.commentHint(text)))
+        return nil
+    }
+
+    func bool(_ diagnostics: inout [ConfigDiagnostic]) -> Bool? {
+        switch text {
+        case "yes": return true
+        case "no": return false
+        default:
+            diagnostics.append(diagnostic("expected yes or no, got \"\(text)\"" + Self.commentHint(text)))
+            return nil
+        }
+    }
+
+    /// A list item and where it was written.
+    struct Item {
+        var text: Substring
+        var file: String
+        var line: Int
+    }
+
+    /// Entries separated by commas and/or white space; `file:/path` includes one entry a line (`#` comments).
+    /// A relative path is taken from the config file's directory.
+    func list(_ diagnostics: inout [ConfigDiagnostic]) -> [Item] {
+        var items: [Item] = []
+        for word in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }) {
+            guard word.hasPrefix("file:") else {
+                items.append(Item(text: word, file: file, line: line))
+                continue
+            }
+            let given = String(word.dropFirst(5))
+            let path = given.hasPrefix("/") ? given : baseDirectory + "/" + given
+            guard let data = FileManager.default.contents(atPath: path) else {
+                diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(Self.reason(path))"))
+                continue
+            }
+            var number = 0
+            for rawLine in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+                number += 1
+                let entry = rawLine.trimmingBlanks()
+                if entry.isEmpty || entry.hasPrefix("#") { continue }
+                if entry.contains(where: { $0 == " " || $0 == "\t" || $0 == "," }) {
+                    diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): one entry a line expected, got \"\(entry)\""))
+                    continue
+                }
+                items.append(Item(text: Substring(entry), file: path, line: number))
+            }
+        }
+        return items
+    }
+
+    /// A CIDR list: prefixes, bare addresses and included files. Host bits set is a warning, not an error.
+    func cidrSet(_ diagnostics: inout [ConfigDiagnostic]) -> CIDRSet {
+        var prefixes: [CIDRPrefix] = []
+        for item in list(&diagnostics) {
+            do {
+                let prefix = try CIDRPrefix(parsing: item.text)
+                if prefix.hadHostBits {
+                    diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
+                        message: "\(key): \"\(item.text)\" has host bits set; it matches as \(prefix)", severity: .warning))
+                }
+                if prefix.length == 0, key != "relay_never" {
+                    diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
+                        message: "\(key): \"\(item.text)\" matches every address: an open relay for encapsulated and routed recipients", severity: .warning))
+                }
+                prefixes.append(prefix)
+            } catch {
+                diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message: "\(key): \(error.message)"))
+            }
+        }
+        return CIDRSet(prefixes)
+    }
+
+    func reply(class replyClass: Character, _ diagnostics: inout [ConfigDiagnostic]) -> ReplyTemplate? {
+        do { return try ReplyTemplate(parsing: text, class: replyClass) } catch {
+            diagnostics.append(diagnostic(error.message))
+            return nil
+        }
+    }
+
+    static func commentHint(_ text: String) -> String {
+        text.contains("#") ? " (a # comment must be on a line of its own)" : ""
+    }
+
+    static func reason(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
+        if isDirectory.boolValue { return "is a directory" }
+        return "permission denied"
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import RelayPolicy
+
+/// A validated relayguard.conf: the policy, the daemon settings, the warnings, and every key's effective value.
+public struct Configuration: Sendable {
+    /// The default path of the config file.
+    public static let defaultPath = "/etc/relayguard/relayguard.conf"
+
+    public var policy = Policy()
+    public var daemon = DaemonSettings()
+    /// Problems that do not stop loading (`check-config` prints them).
+    public var warnings: [ConfigDiagnostic] = []
+    /// Each key with its value as written, or its default, in `ConfigKey.all` order.
+    public var effective: [(key: String, value: String, isDefault: Bool)] = []
+    /// Where it was read from; `nil` for the embedded default.
+    public var source: String?
+
+    /// The embedded default, used when RelayGuard runs without a config file.
+    public static var embeddedDefault: Configuration {
+        // The defaults are constants; the tests check they parse without a diagnostic.
+        (try? parse("", file: "(embedded default)", baseDirectory: "/")) ?? Configuration()
+    }
+
+    /// Reads and validates a config file. Throws every error found, each naming `file:line`.
+    public static func load(path: String) throws(ConfigError) -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "cannot read config file: \(ConfigValue.reason(path))")])
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "not UTF-8 text")])
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        var configuration = try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory)
+        configuration.source = path
+        return configuration
+    }
+
+    /// Parses config text; `file` names it in diagnostics, `baseDirectory` resolves relative `file:` includes.
+    public static func parse(_ text: String, file: String, baseDirectory: String) throws(ConfigError) -> Configuration {
+        var diagnostics: [ConfigDiagnostic] = []
+        var configuration = Configuration()
+        var given: [String: ConfigEntry] = [:]
+        for entry in ConfigFile.parse(text, file: file, diagnostics: &diagnostics) {
+            guard ConfigKey.byName[entry.key] != nil else {
+                let hint = suggestion(for: entry.key).map { " (did you mean \"\($0)\"?)" } ?? ""
+                diagnostics.append(ConfigDiagnostic(file: file, line: entry.line, message: "unknown key \"\(entry.key)\"\(hint)"))
+                continue
+            }
+            if let earlier = given[entry.key] {
+                diagnostics.append(ConfigDiagnostic(file: file, line: entry.line,
+                    message: "\(entry.key) is also set on line \(earlier.line); this later value wins", severity: .warning))
+            }
+            given[entry.key] = entry
+        }
+        for key in ConfigKey.all {
+            let entry = given[key.name]
+            let value = ConfigValue(key: key.name, text: entry?.value ?? key.defaultValue, file: file,
+                                    line: entry?.line ?? 0, baseDirectory: baseDirectory)
+            key.apply(value, &configuration, &diagnostics)
+            configuration.effective.append((key.name, value.text, entry == nil))
+        }
+        configuration.check(given: given, file: file, into: &diagnostics)
+        // In file order, the config file's own lines first, as an admin reads them.
+        diagnostics = diagnostics.enumerated().sorted {
+            ($0.element.file == file ? 0 : 1, $0.element.file, $0.element.line, $0.offset)
+                < ($1.element.file == file ? 0 : 1, $1.element.file, $1.element.line, $1.offset)
+        }.map(\.element)
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else { throw ConfigError(errors) }
+        configuration.warnings = diagnostics
+        return configuration
+    }
+
+    /// Rules across keys, and warnings about settings that open relaying wider than an admin may think.
+    private func check(given: [String: ConfigEntry], file: String, into diagnostics: inout [ConfigDiagnostic]) {
+        func line(_ key: String) -> Int { given[key]?.line ?? 0 }
+        if policy.reroute && !policy.hasRelayRestrictions {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("reroute"), message:
+                "reroute = yes needs relay restrictions: set relay_clients, relay_authenticated = yes or relay_local_addresses "
+                + "(to reroute for everyone, write an explicit open relay: relay_clients = 0.0.0.0/0, ::/0)"))
+        }
+        if policy.mode == .report {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("mode"), message:
+                "mode = report: nothing is rejected, denials are only logged", severity: .warning))
+        }
+        if policy.relayAuthenticated {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("relay_authenticated"), message:
+                "relay_authenticated = yes trusts Postfix's {auth_authen}: it needs smtpd_sasl_auth_enable = yes, and the macro in milter_mail_macros", severity: .warning))
+        }
+        if policy.localRecipients != nil && policy.reroute {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("local_recipients"), message:
+                "local_recipients is only used with reroute = no", severity: .warning))
+        }
+        if !policy.reroute && policy.localDomains == nil {
+            for key in ["relay_clients", "relay_never", "relay_local_addresses", "relay_authenticated"]
+            where given[key].map({ !$0.value.isEmpty && $0.value != "no" }) == true {
+                diagnostics.append(ConfigDiagnostic(file: file, line: line(key), message:
+                    "\(key) has no effect: reroute = no and local_domains is empty", severity: .warning))
+            }
+        }
+    }
+
+    /// The closest known key, for "did you mean".
+    static func suggestion(for key: String) -> String? {
+        let scored = ConfigKey.all.map { ($0.name, editDistance(key, $0.name)) }.min { $0.1 < $1.1 }
+        guard let (name, distance) = scored, distance <= max(2, key.count / 3) else { return nil }
+        return name
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// The effective settings in relayguard.conf syntax, defaults included (`show-config`).
+    public func render() -> String {
+        var out = "# effective RelayGuard settings" + (source.map { " from \($0)" } ?? " (embedded default)") + "\n"
+        for (key, value, _) in effective {
+            out += "\(key) = \(value)\n"
+        }
+        return out
+    }
+}

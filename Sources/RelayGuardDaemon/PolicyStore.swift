@@ -1,0 +1,38 @@
+import RelayPolicy
+import Synchronization
+
+/// The policy in force, swapped whole on reload.
+///
+/// A reload builds and validates the new policy off to the side, then `replace` swaps one reference under the lock.
+/// Sessions take the current snapshot once, at connect, and keep it to the end, so a session in progress never sees
+/// two policies and RCPT decisions never touch the lock.
+public final class PolicyStore: Sendable {
+    /// One policy and the reload generation that installed it (0 at start).
+    public final class Snapshot: Sendable {
+        public let policy: Policy
+        public let generation: Int
+
+        init(policy: Policy, generation: Int) {
+            self.policy = policy
+            self.generation = generation
+        }
+    }
+
+    private let current: Mutex<Snapshot>
+
+    public init(_ policy: Policy) {
+        current = Mutex(Snapshot(policy: policy, generation: 0))
+    }
+
+    /// The snapshot new sessions use.
+    public var snapshot: Snapshot { current.withLock { $0 } }
+
+    /// Installs `policy` for sessions that start from now on; returns its generation.
+    @discardableResult
+    public func replace(with policy: Policy) -> Int {
+        current.withLock { snapshot in
+            snapshot = Snapshot(policy: policy, generation: snapshot.generation + 1)
+            return snapshot.generation
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Logging
+import Milter
+import RelayPolicy
+import Synchronization
+
+/// Makes one `RelayGuardSession` per SMTP connection. Shared by libmilter's threads.
+public final class RelayGuardSessionFactory: MilterSessionFactory {
+    let store: PolicyStore
+    let logger: Logger
+    private let nextID = Atomic<UInt64>(1)
+
+    public init(store: PolicyStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func makeSession() -> any MilterSession {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        return RelayGuardSession(id: id, snapshot: store.snapshot, logger: logger)
+    }
+
+    /// The macros the policy needs, requested from Postfix during negotiation.
+    public static let macros: [MilterStage: [String]] = [
+        .connect: ["{client_addr}", "{daemon_addr}"],
+        .mail: ["{auth_authen}", "i"],
+        .rcpt: ["i"],
+    ]
+}
+
+/// One SMTP connection. libmilter serializes a connection's callbacks (on any of its threads), so the mutable
+/// state here is confined to one callback at a time.
+final class RelayGuardSession: MilterSession {
+    let id: UInt64
+    /// Taken at connect: a reload during the session does not change its answers.
+    let snapshot: PolicyStore.Snapshot
+    let logger: Logger
+    /// `.missing` until connect tells us; a session that starts without connect can only answer `on_error`.
+    var client = Client(address: .missing)
+    var clientText = "-"
+    var queueID: String?
+
+    init(id: UInt64, snapshot: PolicyStore.Snapshot, logger: Logger) {
+        self.id = id
+        self.snapshot = snapshot
+        self.logger = logger
+    }
+
+    func connect(_ info: MilterConnectInfo, macros: MilterMacros) -> MilterVerdict {
+        // Postfix's {client_addr} is the XCLIENT-aware address; the socket address is the fallback.
+        if let text = macros["{client_addr}"] {
+            clientText = text
+            client.address = IPAddress(text).map { .known($0) } ?? .unknown
+        } else {
+            switch info.address {
+            case .ipv4(let bytes) where bytes.count == 4:
+                client.address = .known(IPAddress(ipv4Bytes: (bytes[0], bytes[1], bytes[2], bytes[3])))
+            case .ipv6(let bytes) where bytes.count == 16:
+                client.address = .known(IPAddress(ipv6Bytes: bytes))
+            default:
+                client.address = .missing
+            }
+            clientText = client.ip?.description ?? "-"
+        }
+        client.localAddress = macros["{daemon_addr}"].flatMap { IPAddress($0) }
+        return .continue
+    }
+
+    func helo(_ name: String, macros: MilterMacros) -> MilterVerdict { .continue }
+
+    func mail(_ args: [String], macros: MilterMacros) -> MilterVerdict {
+        // A new transaction: SASL state can change between transactions only by AUTH, which Postfix reports here.
+        client.authenticatedUser = macros["{auth_authen}"]
+        queueID = macros["i"]
+        return .continue
+    }
+
+    func recipient(_ args: [String], macros: MilterMacros) -> MilterVerdict {
+        if let id = macros["i"], !id.isEmpty { queueID = id }
+        let policy = snapshot.policy
+        let decision: Decision
+        if let recipient = args.first {
+            decision = policy.decide(recipient, client: client)
+        } else {
+            decision = policy.error(AddressDecoder.decode(""))
+        }
+        log(decision)
+        switch decision.verdict {
+        case .continue: return .continue
+        case .reject: return .reject(decision.reply.map(Self.milterReply))
+        case .tempfail: return .tempfail(decision.reply.map(Self.milterReply))
+        }
+    }
+
+    func endOfMessage(macros: MilterMacros) -> MilterVerdict { .continue }
+
+    func abort() {}
+
+    func close() {}
+
+    private func log(_ decision: Decision) {
+        let auth = client.authenticatedUser.flatMap { $0.isEmpty ? nil : $0 } ?? "-"
+        logger.info("\(queueID ?? "NOQUEUE"): session=\(id) client=\(DecisionFormat.quotedIfNeeded(clientText)) auth=\(DecisionFormat.quotedIfNeeded(auth)) policy=\(snapshot.generation) verdict=\(decision.verdict.rawValue) \(DecisionFormat.fields(decision))")
+    }
+
+    static func milterReply(_ reply: Reply) -> MilterReply {
+        MilterReply(code: reply.code, xcode: reply.xcode, text: reply.text)
+    }
+}

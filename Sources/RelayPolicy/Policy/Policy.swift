@@ -1,0 +1,144 @@
+/// The relay policy: an immutable value built from the config file, asked once per recipient.
+///
+/// `decide` is pure and synchronous: the same recipient and client always give the same decision, and nothing here
+/// does I/O, so every rule is testable without a socket.
+public struct Policy: Sendable {
+    /// `mode`: enforce answers what the rules say; report answers continue and marks what would be denied.
+    public enum Mode: String, Sendable, CaseIterable { case enforce, report }
+    /// `reroute_action`, `relay_action`.
+    public enum Action: String, Sendable, CaseIterable { case reject, tempfail }
+    /// `routed_addresses`: whether percent hacks, bang paths, source routes and quoted `@` count as reroute attempts.
+    public enum RoutedAddresses: String, Sendable, CaseIterable { case reroute, ignore }
+    /// `on_error`: the answer when a rule cannot decide.
+    public enum OnError: String, Sendable, CaseIterable { case tempfail, accept }
+
+    public var mode: Mode = .enforce
+    /// `reroute`: whether encapsulated and routed recipients may be rerouted at all (KB 237927's setting).
+    public var reroute = false
+    public var routedAddresses: RoutedAddresses = .reroute
+    /// Upper-cased IMCEA types that are always rejected.
+    public var imceaRejectTypes: Set<String> = ["INVALID", "X500"]
+    /// Upper-cased IMCEA types that are reroute attempts (X400 only when it carries an SMTP address).
+    public var imceaRerouteTypes: Set<String> = ["SMTP", "X400"]
+    public var relayClients = CIDRSet()
+    public var relayNever = CIDRSet()
+    public var relayAuthenticated = false
+    public var relayLocalAddresses = CIDRSet()
+    /// nil: every domain is local and plain relaying is left to Postfix.
+    public var localDomains: DomainSet?
+    /// nil: every recipient in a local domain is accepted.
+    public var localRecipients: RecipientSet?
+    public var rerouteAction: Action = .reject
+    public var relayAction: Action = .reject
+    public var rerouteReply = Policy.template("550 5.7.1 <%r>: encapsulated or routed address rejected: rerouting is not allowed", "5")
+    public var rerouteTempfailReply = Policy.template("450 4.7.1 <%r>: encapsulated or routed address rejected: rerouting is not allowed", "4")
+    public var relayReply = Policy.template("554 5.7.1 <%r>: Relay access denied", "5")
+    public var relayTempfailReply = Policy.template("450 4.7.1 <%r>: Relay access denied", "4")
+    public var onError: OnError = .tempfail
+    /// What `on_error = tempfail` answers.
+    public var errorReply = Policy.template("451 4.3.0 <%r>: relay policy temporarily unavailable, try again later", "4")
+
+    static let unknownRecipientReply = Policy.template("550 5.1.1 <%r>: Recipient address rejected: User unknown", "5")
+
+    public init() {}
+
+    /// True when at least one way to be allowed to relay is configured.
+    public var hasRelayRestrictions: Bool {
+        !relayClients.isEmpty || relayAuthenticated || !relayLocalAddresses.isEmpty
+    }
+
+    /// Decides one recipient, `raw` as the MTA sent it (angle brackets and all).
+    public func decide(_ raw: String, client: Client) -> Decision {
+        decide(AddressDecoder.decode(raw), client: client)
+    }
+
+    /// Decides an already decoded recipient.
+    public func decide(_ address: DecodedAddress, client: Client) -> Decision {
+        // 1. Types no one may send to, whoever the client is.
+        if let layer = address.layers.first(where: { imceaRejectTypes.contains($0.type) }) {
+            return deny(address, .imceaRejectType, action: .reject,
+                        reject: Self.imceaTypeReply(layer.type), tempfail: Self.imceaTypeReply(layer.type))
+        }
+        // 2. Encapsulated or routed: KB 237927's reroute rules.
+        if isRerouteAttempt(address) {
+            guard reroute else {
+                return deny(address, .rerouteDisabled, action: rerouteAction, reject: rerouteReply, tempfail: rerouteTempfailReply)
+            }
+            switch restriction(for: client) {
+            case .allowed: return pass(address, .rerouteAllowed)
+            case .never: return deny(address, .rerouteNever, action: rerouteAction, reject: rerouteReply, tempfail: rerouteTempfailReply)
+            case .denied: return deny(address, .rerouteDenied, action: rerouteAction, reject: rerouteReply, tempfail: rerouteTempfailReply)
+            case .undecidable: return error(address)
+            }
+        }
+        // 3. Plain relaying to a domain that is not ours.
+        if let localDomains, address.form != .null, !localDomains.contains(address.domain) {
+            switch restriction(for: client) {
+            case .allowed: return pass(address, .relayAllowed)
+            case .never: return deny(address, .relayNever, action: relayAction, reject: relayReply, tempfail: relayTempfailReply)
+            case .denied: return deny(address, .relayDenied, action: relayAction, reject: relayReply, tempfail: relayTempfailReply)
+            case .undecidable: return error(address)
+            }
+        }
+        // 4. Only the global address list is delivered when rerouting is off.
+        if let localRecipients, !reroute, address.layers.isEmpty, address.form != .null,
+           !localRecipients.contains(localPart: address.localPart, domain: address.domain) {
+            return deny(address, .unknownRecipient, action: .reject,
+                        reject: Self.unknownRecipientReply, tempfail: Self.unknownRecipientReply)
+        }
+        return pass(address, .pass)
+    }
+
+    /// An IMCEA type in `imcea_reroute_types` (X400 only with an SMTP target), or a routed form when routed
+    /// addresses count.
+    public func isRerouteAttempt(_ address: DecodedAddress) -> Bool {
+        if address.layers.contains(where: { imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil) }) {
+            return true
+        }
+        return routedAddresses == .reroute && address.form.isRouted
+    }
+
+    enum Restriction { case allowed, never, denied, undecidable }
+
+    /// The relay restrictions, in KB 237927's order: the NEVER list first, then any one way in.
+    func restriction(for client: Client) -> Restriction {
+        if client.address == .missing, !relayNever.isEmpty || !relayClients.isEmpty { return .undecidable }
+        let ip = client.ip
+        if relayNever.contains(ip) { return .never }
+        if relayClients.contains(ip) { return .allowed }
+        if relayAuthenticated, client.isAuthenticated { return .allowed }
+        if relayLocalAddresses.contains(client.localAddress) { return .allowed }
+        return .denied
+    }
+
+    private func pass(_ address: DecodedAddress, _ rule: Rule) -> Decision {
+        Decision(verdict: .continue, reply: nil, rule: rule, address: address, wouldDeny: false)
+    }
+
+    private func deny(_ address: DecodedAddress, _ rule: Rule, action: Action, reject: ReplyTemplate, tempfail: ReplyTemplate) -> Decision {
+        let template = action == .reject ? reject : tempfail
+        let reply = template.expand(recipient: address.recipient)
+        if mode == .report {
+            return Decision(verdict: .continue, reply: reply, rule: rule, address: address, wouldDeny: true)
+        }
+        return Decision(verdict: action == .reject ? .reject : .tempfail, reply: reply, rule: rule, address: address, wouldDeny: false)
+    }
+
+    /// The `on_error` answer for a recipient the rules cannot decide.
+    public func error(_ address: DecodedAddress) -> Decision {
+        switch onError {
+        case .accept: return pass(address, .onError)
+        case .tempfail: return deny(address, .onError, action: .tempfail, reject: errorReply, tempfail: errorReply)
+        }
+    }
+
+    static func imceaTypeReply(_ type: String) -> ReplyTemplate {
+        let clean = String(type.unicodeScalars.filter { $0.isASCII && $0.value > 0x20 && $0 != "%" && $0.value != 0x7F }.prefix(32).map(Character.init))
+        return template("550 5.1.1 <%r>: Recipient address rejected: encapsulated address type \(clean) is not accepted", "5")
+    }
+
+    static func template(_ text: String, _ replyClass: Character) -> ReplyTemplate {
+        // Built-in texts are constants checked by the tests; a failure here is a programming error.
+        do { return try ReplyTemplate(parsing: text, class: replyClass) } catch { preconditionFailure("\(error)") }
+    }
+}

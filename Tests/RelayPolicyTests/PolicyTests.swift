@@ -1,0 +1,172 @@
+import RelayPolicy
+import Testing
+
+/// The policy's rules, one named case a row: a policy, a client, a recipient, and the exact answer.
+struct PolicyTests {
+    static let imcea = "<IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>"
+    static let outside = Client(address: .known(ip("203.0.113.9")))
+    static let peer = Client(address: .known(ip("192.0.2.10")))
+
+    static func ip(_ text: String) -> IPAddress {
+        guard let ip = IPAddress(text) else { preconditionFailure("bad test address \(text)") }
+        return ip
+    }
+
+    static func cidrs(_ texts: String...) -> CIDRSet {
+        CIDRSet(texts.compactMap { try? CIDRPrefix(parsing: $0) })
+    }
+
+    static func policy(_ change: (inout Policy) -> Void = { _ in }) -> Policy {
+        var policy = Policy()
+        change(&policy)
+        return policy
+    }
+
+    static let siteConnector = policy {
+        $0.reroute = true
+        $0.relayClients = cidrs("192.0.2.0/24")
+        $0.relayNever = cidrs("192.0.2.66")
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let policy: Policy
+        let client: Client
+        let recipient: String
+        let verdict: Verdict
+        let rule: Rule
+        let reply: String?
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "plain local recipient passes", policy: policy(), client: outside, recipient: "<alice@corp.example>",
+             verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "IMCEASMTP with reroute = no is rejected (KB 237927)", policy: policy(), client: peer, recipient: imcea,
+             verdict: .reject, rule: .rerouteDisabled,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "reroute_action = tempfail answers 450", policy: policy { $0.rerouteAction = .tempfail }, client: outside, recipient: imcea,
+             verdict: .tempfail, rule: .rerouteDisabled,
+             reply: "450 4.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "percent hack is a reroute attempt", policy: policy(), client: outside, recipient: "<victim%elsewhere.com@corp.example>",
+             verdict: .reject, rule: .rerouteDisabled,
+             reply: "550 5.7.1 <victim%elsewhere.com@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "routed_addresses = ignore lets the percent hack through", policy: policy { $0.routedAddresses = .ignore },
+             client: outside, recipient: "<victim%elsewhere.com@corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "X500 is always rejected, even from an allowed client", policy: siteConnector, client: peer,
+             recipient: "<IMCEAX500-_O=CONTOSO_CN=x@corp.example>", verdict: .reject, rule: .imceaRejectType,
+             reply: "550 5.1.1 <IMCEAX500-_O=CONTOSO_CN=x@corp.example>: Recipient address rejected: encapsulated address type X500 is not accepted"),
+        Case(name: "INVALID is always rejected", policy: policy(), client: outside, recipient: "<IMCEAINVALID-x@corp.example>",
+             verdict: .reject, rule: .imceaRejectType,
+             reply: "550 5.1.1 <IMCEAINVALID-x@corp.example>: Recipient address rejected: encapsulated address type INVALID is not accepted"),
+        Case(name: "EX legacy DN is delivered", policy: policy(), client: outside, recipient: "<IMCEAEX-_O=CONTOSO_CN=RECIPIENTS_CN=bob@corp.example>",
+             verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "X400 without an SMTP target is not a reroute attempt", policy: policy(), client: outside,
+             recipient: "<IMCEAX400-c=US;a=+20;p=Contoso;o=Exchange;s=Bob;@corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "X400 with dda:SMTP is a reroute attempt", policy: policy(), client: outside,
+             recipient: "<IMCEAX400-c=US;a=+20;p=Contoso;o=Exchange;dda+3ASMTP=victim+40elsewhere+2Ecom;@corp.example>",
+             verdict: .reject, rule: .rerouteDisabled,
+             reply: "550 5.7.1 <IMCEAX400-c=US;a=+20;p=Contoso;o=Exchange;dda+3ASMTP=victim+40elsewhere+2Ecom;@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "site connector peer in relay_clients may reroute", policy: siteConnector, client: peer, recipient: imcea,
+             verdict: .continue, rule: .rerouteAllowed, reply: nil),
+        Case(name: "client outside relay_clients may not reroute", policy: siteConnector, client: outside, recipient: imcea,
+             verdict: .reject, rule: .rerouteDenied,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "relay_never beats relay_clients", policy: siteConnector, client: Client(address: .known(ip("192.0.2.66"))), recipient: imcea,
+             verdict: .reject, rule: .rerouteNever,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "IPv4-mapped client matches an IPv4 relay_clients prefix", policy: siteConnector,
+             client: Client(address: .known(ip("::ffff:192.0.2.10"))), recipient: imcea, verdict: .continue, rule: .rerouteAllowed, reply: nil),
+        Case(name: "IPv6 client in an IPv6 prefix may reroute", policy: policy { $0.reroute = true; $0.relayClients = cidrs("2001:db8::/32") },
+             client: Client(address: .known(ip("2001:db8::5"))), recipient: imcea, verdict: .continue, rule: .rerouteAllowed, reply: nil),
+        Case(name: "unknown client address matches no network", policy: siteConnector, client: Client(address: .unknown), recipient: imcea,
+             verdict: .reject, rule: .rerouteDenied,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "missing client address where policy needs it answers on_error (tempfail)", policy: siteConnector,
+             client: Client(address: .missing), recipient: imcea, verdict: .tempfail, rule: .onError,
+             reply: "451 4.3.0 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: relay policy temporarily unavailable, try again later"),
+        Case(name: "on_error = accept lets an undecidable recipient through", policy: policy {
+                 $0.reroute = true; $0.relayClients = cidrs("192.0.2.0/24"); $0.onError = .accept
+             }, client: Client(address: .missing), recipient: imcea, verdict: .continue, rule: .onError, reply: nil),
+        Case(name: "missing client address does not matter when no rule needs it", policy: policy(), client: Client(address: .missing),
+             recipient: "<alice@corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "authenticated client may reroute with relay_authenticated", policy: policy { $0.reroute = true; $0.relayAuthenticated = true },
+             client: Client(address: .known(ip("203.0.113.9")), authenticatedUser: "bob"), recipient: imcea,
+             verdict: .continue, rule: .rerouteAllowed, reply: nil),
+        Case(name: "empty login name is not authenticated", policy: policy { $0.reroute = true; $0.relayAuthenticated = true },
+             client: Client(address: .known(ip("203.0.113.9")), authenticatedUser: ""), recipient: imcea,
+             verdict: .reject, rule: .rerouteDenied,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "client on a relay_local_addresses listener may reroute",
+             policy: policy { $0.reroute = true; $0.relayLocalAddresses = cidrs("10.0.0.25") },
+             client: Client(address: .known(ip("203.0.113.9")), localAddress: ip("10.0.0.25")), recipient: imcea,
+             verdict: .continue, rule: .rerouteAllowed, reply: nil),
+        Case(name: "relay_never beats authentication", policy: policy {
+                 $0.reroute = true; $0.relayAuthenticated = true; $0.relayNever = cidrs("203.0.113.0/24")
+             }, client: Client(address: .known(ip("203.0.113.9")), authenticatedUser: "bob"), recipient: imcea,
+             verdict: .reject, rule: .rerouteNever,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "plain relay outside local_domains is denied", policy: policy { $0.localDomains = DomainSet(["corp.example"]) },
+             client: outside, recipient: "<bob@elsewhere.example>", verdict: .reject, rule: .relayDenied,
+             reply: "554 5.7.1 <bob@elsewhere.example>: Relay access denied"),
+        Case(name: "plain relay from relay_clients is allowed even with reroute = no",
+             policy: policy { $0.localDomains = DomainSet(["corp.example"]); $0.relayClients = cidrs("192.0.2.0/24") },
+             client: peer, recipient: "<bob@elsewhere.example>", verdict: .continue, rule: .relayAllowed, reply: nil),
+        Case(name: "relay_action = tempfail answers 450 for plain relaying",
+             policy: policy { $0.localDomains = DomainSet(["corp.example"]); $0.relayAction = .tempfail },
+             client: outside, recipient: "<bob@elsewhere.example>", verdict: .tempfail, rule: .relayDenied,
+             reply: "450 4.7.1 <bob@elsewhere.example>: Relay access denied"),
+        Case(name: "relay_never denies plain relaying", policy: policy {
+                 $0.localDomains = DomainSet(["corp.example"]); $0.relayClients = cidrs("0.0.0.0/0"); $0.relayNever = cidrs("203.0.113.9")
+             }, client: outside, recipient: "<bob@elsewhere.example>", verdict: .reject, rule: .relayNever,
+             reply: "554 5.7.1 <bob@elsewhere.example>: Relay access denied"),
+        Case(name: "a leading dot in local_domains covers subdomains", policy: policy { $0.localDomains = DomainSet([".corp.example"]) },
+             client: outside, recipient: "<bob@eu.corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "a leading dot alone does not cover the parent", policy: policy { $0.localDomains = DomainSet([".corp.example"]) },
+             client: outside, recipient: "<bob@corp.example>", verdict: .reject, rule: .relayDenied,
+             reply: "554 5.7.1 <bob@corp.example>: Relay access denied"),
+        Case(name: "local domain match ignores case", policy: policy { $0.localDomains = DomainSet(["corp.example"]) },
+             client: outside, recipient: "<Bob@CORP.Example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "null recipient is never a relay attempt", policy: policy { $0.localDomains = DomainSet(["corp.example"]) },
+             client: outside, recipient: "<>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "listed local recipient passes", policy: policy { $0.localRecipients = RecipientSet(["alice@corp.example", "postmaster"]) },
+             client: outside, recipient: "<ALICE@corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "a bare local part matches in any local domain", policy: policy { $0.localRecipients = RecipientSet(["postmaster"]) },
+             client: outside, recipient: "<postmaster@corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "unlisted local recipient is rejected 5.1.1", policy: policy { $0.localRecipients = RecipientSet(["alice@corp.example"]) },
+             client: outside, recipient: "<mallory@corp.example>", verdict: .reject, rule: .unknownRecipient,
+             reply: "550 5.1.1 <mallory@corp.example>: Recipient address rejected: User unknown"),
+        Case(name: "local_recipients is ignored with reroute = yes", policy: policy {
+                 $0.reroute = true; $0.relayClients = cidrs("192.0.2.0/24"); $0.localRecipients = RecipientSet(["alice@corp.example"])
+             }, client: outside, recipient: "<mallory@corp.example>", verdict: .continue, rule: .pass, reply: nil),
+        Case(name: "report mode continues and marks the denial", policy: policy { $0.mode = .report }, client: outside, recipient: imcea,
+             verdict: .continue, rule: .rerouteDisabled,
+             reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "custom reply expands %r and %%", policy: policy {
+                 $0.rerouteReply = try! ReplyTemplate(parsing: "551 5.7.1 100%% sure: <%r> is encapsulated", class: "5")
+             }, client: outside, recipient: "<IMCEASMTP-a+40b@c>", verdict: .reject, rule: .rerouteDisabled,
+             reply: "551 5.7.1 100% sure: <IMCEASMTP-a+40b@c> is encapsulated"),
+    ]
+
+    @Test(arguments: cases)
+    func decides(_ c: Case) {
+        let decision = c.policy.decide(c.recipient, client: c.client)
+        #expect(decision.verdict == c.verdict)
+        #expect(decision.rule == c.rule)
+        #expect(decision.reply?.description == c.reply)
+        #expect(decision.wouldDeny == (c.policy.mode == .report && c.reply != nil))
+    }
+
+    @Test func decisionsCarryTheDecodedAddress() {
+        let decision = Policy().decide(Self.imcea, client: Self.outside)
+        #expect(decision.address.form == .imcea)
+        #expect(decision.address.imceaType == "SMTP")
+        #expect(decision.address.inner == "victim@elsewhere.com")
+    }
+
+    @Test func rerouteYesWithoutRestrictionsHasNone() {
+        #expect(!Policy.init().hasRelayRestrictions)
+        #expect(Self.siteConnector.hasRelayRestrictions)
+        #expect(Self.policy { $0.relayAuthenticated = true }.hasRelayRestrictions)
+    }
+}
