@@ -1,0 +1,112 @@
+import CMilter
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs the milter: one libmilter server per process.
+public enum MilterServer {
+    /// Opens the socket and serves connections until ``stop()`` or a signal stops libmilter. Blocks.
+    ///
+    /// Order: `smfi_register`, `smfi_setconn`, `smfi_settimeout`/`smfi_setbacklog` when set,
+    /// `smfi_opensocket(true)` (which removes a stale unix socket first), `chmod` of a unix socket
+    /// to `socketMode`, then `afterOpen` on the calling thread (drop privileges there: the socket is
+    /// already bound), then `smfi_main`.
+    ///
+    /// Signals: this installs no handler. `smfi_main` starts libmilter's own signal thread, which
+    /// stops the milter on SIGHUP/SIGTERM (returning up to ~5 s later) and aborts on SIGINT. The
+    /// caller must block SIGHUP, SIGTERM, SIGINT (and SIGUSR1 if it waits for that itself) in the
+    /// main thread *before any other thread starts*, so that no other thread takes these signals
+    /// with their default action; libmilter's thread then receives them with sigwait.
+    ///
+    /// May be called once per process (libmilter keeps global state); a second call throws. If it
+    /// throws before `smfi_main`, a unix socket it created is removed again and it may be retried.
+    ///
+    /// - Throws: ``MilterError`` naming the libmilter function or system call that failed, or
+    ///   `configuration` for values refused before reaching libmilter.
+    public static func run(
+        _ configuration: MilterConfiguration,
+        factory: any MilterSessionFactory,
+        afterOpen: () throws -> Void = {}
+    ) throws {
+        let socketPath = try unixSocketPath(of: configuration.socket)
+        if configuration.socketMode != nil, socketPath == nil {
+            throw MilterError(
+                operation: "configuration",
+                detail: "socketMode applies only to unix sockets, not \(configuration.socket)"
+            )
+        }
+        let context = try ServerContext(configuration: configuration, factory: factory)
+        try installServerContext(context)
+
+        var opened = false
+        do {
+            try configuration.name.withCString { name in
+                let description = makeFilterDescription(name: UnsafeMutablePointer(mutating: name))
+                try milterCall("smfi_register", configuration.name) { smfi_register(description) }
+            }
+            try configuration.socket.withCString { socket in
+                try milterCall("smfi_setconn", configuration.socket) {
+                    smfi_setconn(UnsafeMutablePointer(mutating: socket))
+                }
+            }
+            if let timeout = configuration.timeout {
+                try milterCall("smfi_settimeout", "\(timeout) s") { smfi_settimeout(timeout) }
+            }
+            if let backlog = configuration.backlog {
+                try milterCall("smfi_setbacklog", "\(backlog)") { smfi_setbacklog(backlog) }
+            }
+            try milterCall("smfi_opensocket", configuration.socket) { smfi_opensocket(1) }
+            opened = true
+            if let socketPath, let mode = configuration.socketMode {
+                guard chmod(socketPath, mode_t(mode)) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    throw MilterError(
+                        operation: "chmod",
+                        detail: "\(socketPath) to \(String(mode, radix: 8)) (\(reason))"
+                    )
+                }
+            }
+            try afterOpen()
+        } catch {
+            // No libmilter thread exists yet, so undoing is safe; libmilter only removes its unix
+            // socket at exit after smfi_main, and a stale file would confuse the admin.
+            if opened, let socketPath { unlink(socketPath) }
+            uninstallServerContext()
+            throw error
+        }
+        try milterCall("smfi_main", errnoIsMeaningful: false) { smfi_main() }
+    }
+
+    /// Asks `smfi_main` to return (`smfi_stop`). Safe from any thread, but not from a signal handler
+    /// (it takes a mutex). Connections in progress finish; `run` returns within a few seconds.
+    public static func stop() {
+        _ = smfi_stop()
+    }
+
+    /// The filesystem path of a unix socket specification, `nil` for inet/inet6.
+    /// Mirrors libmilter's parsing: `unix:` and `local:` prefixes, or no protocol at all.
+    static func unixSocketPath(of socket: String) throws(MilterError) -> String? {
+        guard let colon = socket.firstIndex(of: ":") else {
+            return socket.isEmpty ? nil : socket
+        }
+        let proto = socket[..<colon]
+        let rest = String(socket[socket.index(after: colon)...])
+        switch proto {
+        case "unix", "local":
+            guard !rest.isEmpty else {
+                throw MilterError(operation: "configuration", detail: "empty socket path in \(socket)")
+            }
+            return rest
+        case "inet", "inet6":
+            return nil
+        default:
+            throw MilterError(
+                operation: "configuration",
+                detail: "unknown socket type \"\(proto)\" in \(socket) (use unix:, local:, inet: or inet6:)"
+            )
+        }
+    }
+}
