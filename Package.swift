@@ -40,6 +40,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // swift run -c release relayguard-policy-bench (see BENCHMARKS.md)
+        .executableTarget(
+            name: "relayguard-policy-bench",
+            dependencies: ["RelayPolicy", "RelayGuardConfig"],
+            path: "Benchmarks/PolicyBenchmark"
+        ),
+        .testTarget(name: "MilterTests", dependencies: ["Milter"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .testTarget(
