@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+// SIGUSR1 reloads: sessions keep the policy they started with, new sessions get the new one, a broken file is
+// reported with file:line and changes nothing, and a fixed file takes effect again.
+
+@Suite("Reload on SIGUSR1")
+struct ReloadTests {
+    static let imcea = "<IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>"
+    static let alice = "<alice@corp.example>"
+
+    /// One fresh session from 192.0.2.10 with the IMCEA recipient; returns its decision.
+    static func probe(_ milter: MilterDaemon, expecting reply: MilterReplyCode) async throws -> MilterDecisionLine {
+        let decisions = try await play(MilterTransaction(client: "192.0.2.10", recipients: [(imcea, reply)]), on: milter)
+        return decisions[0]
+    }
+
+    /// Sends SIGUSR1 and waits for the reload's outcome line.
+    static func reload(_ milter: MilterDaemon, expecting text: String) async throws -> Substring {
+        let seen = milter.logLines(containing: text).count
+        try milter.send(SIGUSR1)
+        try await waitUntil("relayguard to log \"\(text)\" after SIGUSR1") {
+            milter.logLines(containing: text).count > seen
+        }
+        return milter.logLines(containing: text)[seen]
+    }
+
+    @Test("a held session keeps its policy; new sessions get the reloaded one; a broken file changes nothing")
+    func reload() async throws {
+        try await withMilterDaemon(["reroute = no"]) { milter in
+            // 1. A session opened under policy 0 answers its first recipient, then waits.
+            var held = MilterTransaction(client: "192.0.2.10", recipients: [(Self.imcea, .replycode),
+                                                                             (Self.imcea, .replycode),
+                                                                             (Self.alice, .continue)])
+            held.holdBefore = 1
+            held.goFile = milter.scratchPath("go")
+            let session = try Miltertest.start(held, against: milter)
+            do {
+                try await session.waitUntilHeld()
+                _ = try await milter.waitForDecisions(1)
+
+                // 2. Reload to a policy that lets 192.0.2.0/24 reroute.
+                try milter.rewriteConfig(["reroute = yes", "relay_clients = 192.0.2.0/24"])
+                let loaded = try await Self.reload(milter, expecting: "reload: ")
+                #expect(loaded.contains("reload: \(milter.configPath) loaded, policy=1"), "\(milter.log())")
+                let fresh = try await Self.probe(milter, expecting: .continue)
+                #expect(fresh["policy"] == "1")
+                #expect(fresh["rule"] == "reroute-allowed")
+
+                // 3. The held session goes on under policy 0.
+                FileManager.default.createFile(atPath: held.goFile!, contents: nil)
+                let result = try await session.finish()
+                #expect(result.exitCode == 0, "\(result)\n\(milter.log())")
+                #expect(result.missingOKLines(of: held).isEmpty, "\(result)")
+            } catch {
+                await session.cancel()
+                throw error
+            }
+            let heldSession = milter.decisions().first!["session"]
+            let heldDecisions = milter.decisions().filter { $0["session"] == heldSession }
+            #expect(heldDecisions.map { $0["policy"] } == ["0", "0", "0"])
+            #expect(heldDecisions.map { $0["rule"] } == ["reroute-disabled", "reroute-disabled", "pass"])
+
+            // 4. A broken file: every error with file:line, the running policy (generation 1) stays.
+            try milter.rewriteConfig(["reroute = yes", "rerout = no", "relay_clients = 192.0.2.0/24"])
+            let failed = try await Self.reload(milter, expecting: "reload failed: keeping the running policy")
+            #expect(failed.contains("policy=1"), "\(failed)")
+            #expect(!milter.logLines(containing: "\(milter.configPath):3: ").isEmpty,
+                    "no \(milter.configPath):3: diagnostic for the unknown key:\n\(milter.log())")
+            let unchanged = try await Self.probe(milter, expecting: .continue)
+            #expect(unchanged["policy"] == "1")
+            #expect(unchanged["rule"] == "reroute-allowed")
+
+            // 5. A valid file again takes effect: 192.0.2.10 is no longer a relay client.
+            try milter.rewriteConfig(["reroute = yes", "relay_clients = 198.51.100.0/24"])
+            let reloaded = try await Self.reload(milter, expecting: "loaded, policy=")
+            #expect(reloaded.contains("loaded, policy=2"), "\(reloaded)")
+            let denied = try await Self.probe(milter, expecting: .replycode)
+            #expect(denied["policy"] == "2")
+            #expect(denied["rule"] == "reroute-denied")
+        }
+    }
+}
