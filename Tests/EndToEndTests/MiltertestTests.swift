@@ -165,10 +165,15 @@ struct MiltertestMacroTests {
                       rule: "reroute-allowed", logged: "192.0.2.10"),
         MacroPathCase("{client_addr} wins over the socket address", socket: "192.0.2.10", clientAddr: "198.51.100.7",
                       rule: "reroute-denied", logged: "198.51.100.7"),
+        // Postfix's "unknown" client: known to be unknown, so it matches no network (denied, not on_error).
+        MacroPathCase("{client_addr} = unknown wins over the socket address", socket: "192.0.2.10",
+                      clientAddr: "unknown", rule: "reroute-denied", logged: "unknown"),
         MacroPathCase("socket address IPv4 inside", socket: "192.0.2.10", rule: "reroute-allowed", logged: "192.0.2.10"),
         MacroPathCase("socket address IPv4 outside", socket: "198.51.100.7", rule: "reroute-denied", logged: "198.51.100.7"),
         MacroPathCase("socket address IPv6 inside", socket: "2001:db8::5", rule: "reroute-allowed", logged: "2001:db8::5"),
         MacroPathCase("socket address IPv6 outside", socket: "2001:db9::5", rule: "reroute-denied", logged: "2001:db9::5"),
+        MacroPathCase("socket address IPv4-mapped IPv6 inside", socket: "::ffff:192.0.2.10", rule: "reroute-allowed",
+                      logged: "192.0.2.10"),
     ]
 
     @Test("the client address: {client_addr} macro, else the connect socket address", arguments: paths)
