@@ -48,7 +48,7 @@ struct ReloadTests {
                 #expect(fresh["rule"] == "reroute-allowed")
 
                 // 3. The held session goes on under policy 0.
-                FileManager.default.createFile(atPath: held.goFile!, contents: nil)
+                _ = FileManager.default.createFile(atPath: held.goFile!, contents: nil)
                 let result = try await session.finish()
                 #expect(result.exitCode == 0, "\(result)\n\(milter.log())")
                 #expect(result.missingOKLines(of: held).isEmpty, "\(result)")
