@@ -30,8 +30,13 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
+/// `BENCH_DECISIONS` and `BENCH_ROUNDS` shrink the decision loop, e.g. to run it under callgrind.
+let environment = ProcessInfo.processInfo.environment
+let decisionCount = environment["BENCH_DECISIONS"].flatMap { Int($0) } ?? 2_000_000
+let decisionRounds = environment["BENCH_ROUNDS"].flatMap { Int($0) } ?? 5
+
 /// Decisions per second on one thread: the best of `rounds` runs of `count` decisions.
-func decisionsPerSecond(_ policy: Policy, count: Int = 2_000_000, rounds: Int = 5) -> Double {
+func decisionsPerSecond(_ policy: Policy, count: Int = decisionCount, rounds: Int = decisionRounds) -> Double {
     var best = 0.0
     var denied = 0
     for _ in 0..<rounds {
