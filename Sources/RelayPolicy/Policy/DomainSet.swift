@@ -3,11 +3,18 @@
 public struct DomainSet: Sendable, Equatable {
     private var exact: Set<String> = []
     private var parents: Set<String> = []  // stored without the leading dot
+    /// Byte-level copies of `exact` and `parents` for ASCII lookups; nil when an entry is not ASCII.
+    private var asciiExact: ASCIINameTable?
+    private var asciiParents: ASCIINameTable?
 
     public init(_ entries: some Sequence<String>) {
         for entry in entries {
             let name = Self.normalize(entry)
             if name.hasPrefix(".") { parents.insert(String(name.dropFirst())) } else { exact.insert(name) }
+        }
+        if let exactTable = ASCIINameTable(exact), let parentTable = ASCIINameTable(parents) {
+            asciiExact = exactTable
+            asciiParents = parentTable
         }
     }
 
@@ -15,6 +22,14 @@ public struct DomainSet: Sendable, Equatable {
 
     /// True when `domain` is listed, or is a subdomain of a dotted entry.
     public func contains(_ domain: String) -> Bool {
+        if let asciiExact, let asciiParents {
+            var domain = domain
+            let answer = domain.withUTF8 { bytes -> Bool? in
+                guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+                return Self.contains(bytes, exact: asciiExact, parents: asciiParents, checkParents: !parents.isEmpty)
+            }
+            if let answer { return answer }
+        }
         let name = Self.normalize(domain)
         if exact.contains(name) { return true }
         guard !parents.isEmpty else { return false }
@@ -26,27 +41,29 @@ public struct DomainSet: Sendable, Equatable {
         return false
     }
 
+    /// The ASCII path of `contains`: the same steps as the String path, on bytes, lowercasing as it compares.
+    private static func contains(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        exact: ASCIINameTable,
+        parents: ASCIINameTable,
+        checkParents: Bool
+    ) -> Bool {
+        let end = bytes.count > 1 && bytes[bytes.count - 1] == UInt8(ascii: ".") ? bytes.count - 1 : bytes.count
+        let name = UnsafeBufferPointer(rebasing: bytes[..<end])
+        if exact.contains(name) { return true }
+        guard checkParents else { return false }
+        for index in 0..<name.count where name[index] == UInt8(ascii: ".") {
+            if parents.contains(UnsafeBufferPointer(rebasing: name[(index + 1)...])) { return true }
+        }
+        return false
+    }
+
     static func normalize(_ name: String) -> String {
         let lower = name.lowercased()
         return lower.hasSuffix(".") && lower.count > 1 ? String(lower.dropLast()) : lower
     }
-}
 
-/// `local_recipients`: full addresses (`alice@corp.example`), or bare local parts (`postmaster`) that match in every
-/// local domain. Case-insensitive.
-public struct RecipientSet: Sendable, Equatable {
-    private var addresses: Set<String> = []
-    private var localParts: Set<String> = []
-
-    public init(_ entries: some Sequence<String>) {
-        for entry in entries {
-            let lower = entry.lowercased()
-            if lower.contains("@") { addresses.insert(lower) } else { localParts.insert(lower) }
-        }
-    }
-
-    public func contains(localPart: String, domain: String) -> Bool {
-        let local = localPart.lowercased()
-        return localParts.contains(local) || addresses.contains(local + "@" + DomainSet.normalize(domain))
+    public static func == (lhs: DomainSet, rhs: DomainSet) -> Bool {
+        lhs.exact == rhs.exact && lhs.parents == rhs.parents
     }
 }

@@ -1,5 +1,8 @@
 /// A configured SMTP reply such as `550 5.7.1 <%r>: Relay access denied`, checked once at load time so that
 /// expanding it per recipient cannot fail.
+///
+/// Every denial expands one, so the escapes are resolved at parse time into UTF-8 pieces: expanding is one
+/// allocation of the exact size and byte copies, not a walk over Characters.
 public struct ReplyTemplate: Sendable, Equatable, CustomStringConvertible {
     /// Why a reply text was refused.
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -13,6 +16,10 @@ public struct ReplyTemplate: Sendable, Equatable, CustomStringConvertible {
     public let xcode: String?
     /// The text as written, with `%r` and `%%` still in it.
     public let text: String
+    /// The text split at each `%r`, with `%%` already turned into `%`: the recipient goes between neighbours.
+    private let pieces: [[UInt8]]
+    /// The expanded text of a template without `%r`, the same for every recipient.
+    private let fixedText: String?
 
     /// Parses `CODE [X.Y.Z] TEXT`. `class` is the first digit the code must have: 5 for a reject, 4 for a tempfail,
     /// because libmilter silently drops a reply whose class does not match the verdict.
@@ -40,34 +47,70 @@ public struct ReplyTemplate: Sendable, Equatable, CustomStringConvertible {
         if rest.contains(where: { $0 == "\r" || $0 == "\n" }) {
             throw ParseError(message: "a reply must be one line")
         }
+        // Escapes are Characters, as an admin reads them: a `%` carrying a combining mark is plain text.
+        var pieces: [[UInt8]] = [[]]
         var scan = rest.makeIterator()
         while let c = scan.next() {
-            guard c == "%" else { continue }
+            guard c == "%" else {
+                pieces[pieces.count - 1].append(contentsOf: c.utf8)
+                continue
+            }
             switch scan.next() {
-            case "r", "%": continue
+            case "r": pieces.append([])
+            case "%": pieces[pieces.count - 1].append(UInt8(ascii: "%"))
             case let other:
                 throw ParseError(message: "unknown escape \"%\(other.map(String.init) ?? "")\" in reply (use %r for the recipient, %% for a percent sign)")
             }
         }
+        let text = String(rest)
         self.code = String(first)
         self.xcode = xcode
-        self.text = String(rest)
+        self.text = text
+        self.pieces = pieces
+        if pieces.count > 1 {
+            self.fixedText = nil
+        } else {
+            self.fixedText = text.utf8.elementsEqual(pieces[0]) ? text : String(decoding: pieces[0], as: UTF8.self)
+        }
     }
 
     /// The reply for one recipient: `%r` becomes the recipient (control characters removed), `%%` a percent sign.
     public func expand(recipient: String) -> Reply {
-        guard text.contains("%") else { return Reply(code: code, xcode: xcode, text: text) }
-        var out = ""
-        var scan = text.makeIterator()
-        while let c = scan.next() {
-            guard c == "%" else { out.append(c); continue }
-            if scan.next() == "r" {
-                out.unicodeScalars.append(contentsOf: recipient.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
-            } else {
-                out.append("%")
+        if let fixedText { return Reply(code: code, xcode: xcode, text: fixedText) }
+        var recipient = recipient
+        let out = recipient.withUTF8 { recipient in
+            // Control characters are ASCII, and ASCII bytes never occur inside a multi-byte UTF-8 sequence, so
+            // dropping bytes below 0x20 and 0x7F removes exactly those scalars and leaves valid UTF-8.
+            var kept = 0
+            for byte in recipient where Self.isKept(byte) { kept += 1 }
+            var total = kept * (pieces.count - 1)
+            for piece in pieces { total += piece.count }
+            return String(unsafeUninitializedCapacity: total) { buffer in
+                var count = 0
+                for (index, piece) in pieces.enumerated() {
+                    if index > 0 {
+                        for byte in recipient where Self.isKept(byte) {
+                            buffer[count] = byte
+                            count += 1
+                        }
+                    }
+                    for byte in piece {
+                        buffer[count] = byte
+                        count += 1
+                    }
+                }
+                return count
             }
         }
         return Reply(code: code, xcode: xcode, text: out)
+    }
+
+    @inline(__always)
+    private static func isKept(_ byte: UInt8) -> Bool { byte >= 0x20 && byte != 0x7F }
+
+    /// Templates are equal when they were written the same; `pieces` only caches what `text` says.
+    public static func == (lhs: ReplyTemplate, rhs: ReplyTemplate) -> Bool {
+        lhs.code == rhs.code && lhs.xcode == rhs.xcode && lhs.text == rhs.text
     }
 
     public var description: String { [code, xcode, text].compactMap { $0 }.joined(separator: " ") }
