@@ -43,9 +43,16 @@ struct ConfigValue {
     /// A relative path is taken from the config file's directory.
     func list(_ diagnostics: inout [ConfigDiagnostic]) -> [Item] {
         var items: [Item] = []
+        forEachItem(&diagnostics) { items.append($0) }
+        return items
+    }
+
+    /// `list` without the array: hands each entry to `body` in order, so an included file of a million prefixes
+    /// is parsed as it is read instead of first becoming a million items.
+    func forEachItem(_ diagnostics: inout [ConfigDiagnostic], _ body: (Item) -> Void) {
         for word in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }) {
             guard word.hasPrefix("file:") else {
-                items.append(Item(text: word, file: file, line: line))
+                body(Item(text: word, file: file, line: line))
                 continue
             }
             let given = String(word.dropFirst(5))
@@ -54,8 +61,10 @@ struct ConfigValue {
                 diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(Self.reason(path))"))
                 continue
             }
+            let contents = String(decoding: data, as: UTF8.self)
+            if forEachASCIILine(of: contents, path: path, &diagnostics, body) { continue }
             var number = 0
-            for rawLine in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            for rawLine in contents.split(separator: "\n", omittingEmptySubsequences: false) {
                 number += 1
                 let entry = rawLine.trimmingBlanks()
                 if entry.isEmpty || entry.hasPrefix("#") { continue }
@@ -63,31 +72,70 @@ struct ConfigValue {
                     diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): one entry a line expected, got \"\(entry)\""))
                     continue
                 }
-                items.append(Item(text: Substring(entry), file: path, line: number))
+                body(Item(text: Substring(entry), file: path, line: number))
             }
         }
-        return items
+    }
+
+    /// The loop above on bytes, for the usual included file: ASCII without a carriage return. There every byte is
+    /// its own Character, so splitting and trimming bytes gives exactly the lines and entries the Character loop
+    /// gives, without a String per line. Returns false, having done nothing, for any other file.
+    private func forEachASCIILine(
+        of contents: String,
+        path: String,
+        _ diagnostics: inout [ConfigDiagnostic],
+        _ body: (Item) -> Void
+    ) -> Bool {
+        let utf8 = contents.utf8
+        let handled: Bool? = utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }) else { return false }
+            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            var number = 0
+            var lineStart = 0
+            while lineStart <= bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                number += 1
+                var start = lineStart
+                var end = lineEnd
+                while start < end, isBlank(bytes[start]) { start += 1 }
+                while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+                lineStart = lineEnd + 1
+                if start == end || bytes[start] == UInt8(ascii: "#") { continue }
+                let text = Substring(utf8[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
+                if bytes[start..<end].contains(where: { isBlank($0) || $0 == UInt8(ascii: ",") }) {
+                    diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): one entry a line expected, got \"\(text)\""))
+                    continue
+                }
+                body(Item(text: text, file: path, line: number))
+            }
+            return true
+        }
+        return handled ?? false
     }
 
     /// A CIDR list: prefixes, bare addresses and included files. Host bits set is a warning, not an error.
     func cidrSet(_ diagnostics: inout [ConfigDiagnostic]) -> CIDRSet {
         var prefixes: [CIDRPrefix] = []
-        for item in list(&diagnostics) {
-            do {
+        // Kept apart and appended last, so every diagnostic lands where it did when the list was read in full first.
+        var parseDiagnostics: [ConfigDiagnostic] = []
+        forEachItem(&diagnostics) { item in
+            do throws(CIDRParseError) {
                 let prefix = try CIDRPrefix(parsing: item.text)
                 if prefix.hadHostBits {
-                    diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
+                    parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
                         message: "\(key): \"\(item.text)\" has host bits set; it matches as \(prefix)", severity: .warning))
                 }
                 if prefix.length == 0, key != "relay_never" {
-                    diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
+                    parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
                         message: "\(key): \"\(item.text)\" matches every address: an open relay for encapsulated and routed recipients", severity: .warning))
                 }
                 prefixes.append(prefix)
             } catch {
-                diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message: "\(key): \(error.message)"))
+                parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message: "\(key): \(error.message)"))
             }
         }
+        diagnostics.append(contentsOf: parseDiagnostics)
         return CIDRSet(prefixes)
     }
 

@@ -60,15 +60,32 @@ public struct Configuration: Sendable {
             configuration.effective.append((key.name, value.text, entry == nil))
         }
         configuration.check(given: given, file: file, into: &diagnostics)
-        // In file order, the config file's own lines first, as an admin reads them.
-        diagnostics = diagnostics.enumerated().sorted {
-            ($0.element.file == file ? 0 : 1, $0.element.file, $0.element.line, $0.offset)
-                < ($1.element.file == file ? 0 : 1, $1.element.file, $1.element.line, $1.offset)
-        }.map(\.element)
+        diagnostics = inFileOrder(diagnostics, mainFile: file)
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { throw ConfigError(errors) }
         configuration.warnings = diagnostics
         return configuration
+    }
+
+    /// In file order, the config file's own lines first, as an admin reads them: sorted by (not the main file, file,
+    /// line, position found). Each file name is ranked once, so the n log n comparisons compare integers rather than
+    /// paths; an included file of a million prefixes can bring hundreds of thousands of host-bits warnings.
+    static func inFileOrder(_ diagnostics: [ConfigDiagnostic], mainFile: String) -> [ConfigDiagnostic] {
+        let files = Set(diagnostics.map(\.file)).sorted { ($0 == mainFile ? 0 : 1, $0) < ($1 == mainFile ? 0 : 1, $1) }
+        let rank = Dictionary(uniqueKeysWithValues: files.enumerated().map { ($1, $0) })
+        var keys: [(rank: Int, line: Int, offset: Int)] = []
+        keys.reserveCapacity(diagnostics.count)
+        var lastFile: String?
+        var lastRank = 0
+        for (offset, diagnostic) in diagnostics.enumerated() {
+            if lastFile != diagnostic.file {
+                lastFile = diagnostic.file
+                lastRank = rank[diagnostic.file] ?? 0
+            }
+            keys.append((lastRank, diagnostic.line, offset))
+        }
+        keys.sort { ($0.rank, $0.line, $0.offset) < ($1.rank, $1.line, $1.offset) }
+        return keys.map { diagnostics[$0.offset] }
     }
 
     /// Rules across keys, and warnings about settings that open relaying wider than an admin may think.

@@ -14,8 +14,15 @@ public struct CIDRPrefix: Hashable, Sendable, CustomStringConvertible {
     /// The address part follows `IPAddress.init?(_:)`, except that a zone id (`%eth0`) is an error: a config entry
     /// that names an interface does not mean what it seems to, and silently dropping it would widen the rule.
     /// A mapped prefix shorter than /96 is an error too, since it would reach outside the IPv4 space.
+    @inlinable
     public init(parsing text: some StringProtocol) throws(CIDRParseError) {
-        let text = Substring(text)
+        // Inlined only this far, as in `IPAddress.init?(_:)`: a caller in another module (the config loader, once per
+        // line of an included file) parses through code specialised for Substring, not through witness tables.
+        try self.init(parsingText: Substring(text))
+    }
+
+    @usableFromInline
+    init(parsingText text: Substring) throws(CIDRParseError) {
         let slash = text.utf8.firstIndex(of: UInt8(ascii: "/"))
         let addressText = slash.map { text[..<$0] } ?? text
         let lengthText = slash.map { text[text.index(after: $0)...] }
