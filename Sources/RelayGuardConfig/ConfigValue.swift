@@ -124,7 +124,7 @@ struct ConfigValue {
                 let prefix = try CIDRPrefix(parsing: item.text)
                 if prefix.hadHostBits {
                     parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
-                        message: "\(key): \"\(item.text)\" has host bits set; it matches as \(prefix)", severity: .warning))
+                        text: .hostBits(key: key, entry: item.text), severity: .warning))
                 }
                 if prefix.length == 0, key != "relay_never" {
                     parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,

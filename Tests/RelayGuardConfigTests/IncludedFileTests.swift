@@ -49,6 +49,21 @@ struct IncludedFileTests {
         #expect(lines(ascii, asciiPath, shift: 0).count == 2)
     }
 
+    @Test func hostBitsWarningsReadAsWrittenAndCompareByText() throws {
+        let (path, result) = try Self.load("2001:db8:1:2::/32\n2001:db8::/32\n10.1.0.0/8\n", config: "reroute = yes\nrelay_clients = file:list.cidr\n")
+        var warnings = try result.get().warnings
+        #expect(warnings.map(\.description) == [
+            "\(path):1: warning: relay_clients: \"2001:db8:1:2::/32\" has host bits set; it matches as 2001:db8::/32",
+            "\(path):3: warning: relay_clients: \"10.1.0.0/8\" has host bits set; it matches as 10.0.0.0/8",
+        ])
+        let spelled = ConfigDiagnostic(file: path, line: 3, message: warnings[1].message, severity: .warning)
+        #expect(warnings[1] == spelled)
+        #expect(warnings[0] != spelled)
+        warnings[1].message = "replaced"
+        #expect(warnings[1].message == "replaced")
+        #expect(warnings[1].description == "\(path):3: warning: replaced")
+    }
+
     @Test func warningsAreSortedByFileThenLine() throws {
         let (path, result) = try Self.load("10.1.0.0/8\n192.0.2.7/24\n0.0.0.0/0\n",
                                            config: "reroute = yes\nrelay_clients = file:list.cidr 198.51.100.9/24\nmode = report\n")
