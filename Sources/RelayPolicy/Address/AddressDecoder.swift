@@ -70,7 +70,8 @@ public enum AddressDecoder {
             form: form,
             localPart: localPart,
             domain: domain,
-            inner: form.isRouted ? RoutedAddress.finalTarget(of: address.rebased(layout.mailboxRange)) : nil
+            // `recipient` holds exactly the bytes of `address`, so the target can be followed from it when read.
+            innerStorage: form.isRouted ? .routedTarget(mailboxStart: layout.mailboxStart) : .value(nil)
         )
     }
 }

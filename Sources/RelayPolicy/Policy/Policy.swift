@@ -49,11 +49,17 @@ public struct Policy: Sendable {
 
     /// Decides one recipient, `raw` as the MTA sent it (angle brackets and all).
     public func decide(_ raw: String, client: Client) -> Decision {
-        decide(AddressDecoder.decode(raw), client: client)
+        decision(for: AddressDecoder.decode(raw), client: client)
     }
 
     /// Decides an already decoded recipient.
     public func decide(_ address: DecodedAddress, client: Client) -> Decision {
+        decision(for: address, client: client)
+    }
+
+    // `consuming` down to the Decision: the decoded address moves into it instead of being copied (a retain and a
+    // release of each of its strings) and the original destroyed.
+    private func decision(for address: consuming DecodedAddress, client: Client) -> Decision {
         // 1. Types no one may send to, whoever the client is.
         if let layer = address.layers.first(where: { imceaRejectTypes.contains($0.type) }) {
             return deny(address, .imceaRejectType, action: .reject,
@@ -111,11 +117,11 @@ public struct Policy: Sendable {
         return .denied
     }
 
-    private func pass(_ address: DecodedAddress, _ rule: Rule) -> Decision {
+    private func pass(_ address: consuming DecodedAddress, _ rule: Rule) -> Decision {
         Decision(verdict: .continue, reply: nil, rule: rule, address: address, wouldDeny: false)
     }
 
-    private func deny(_ address: DecodedAddress, _ rule: Rule, action: Action, reject: ReplyTemplate, tempfail: ReplyTemplate) -> Decision {
+    private func deny(_ address: consuming DecodedAddress, _ rule: Rule, action: Action, reject: ReplyTemplate, tempfail: ReplyTemplate) -> Decision {
         let template = action == .reject ? reject : tempfail
         let reply = template.expand(recipient: address.recipient)
         if mode == .report {
