@@ -48,8 +48,9 @@ final class RelayGuardSession: MilterSession {
     func connect(_ info: MilterConnectInfo, macros: MilterMacros) -> MilterVerdict {
         // Postfix's {client_addr} is the XCLIENT-aware address; the socket address is the fallback.
         if let text = macros["{client_addr}"] {
-            clientText = text
             client.address = IPAddress(text).map { .known($0) } ?? .unknown
+            // Logged canonical (a mapped ::ffff:a.b.c.d as a.b.c.d) when it parses, as sent otherwise.
+            clientText = client.ip?.description ?? text
         } else {
             switch info.address {
             case .ipv4(let bytes) where bytes.count == 4:

@@ -118,7 +118,9 @@ struct MiltertestRelayTests {
             let decisions = try await play(transaction, on: milter)
             for (decision, expected) in zip(decisions, cases) {
                 expectDecision(decision, matches: expected)
-                #expect(decision["client"] == client.transaction.clientAddr)
+                // Logged canonical: an IPv4-mapped address as the IPv4 address it is.
+                let sent = client.transaction.clientAddr
+                #expect(decision["client"] == (sent?.hasPrefix("::ffff:") == true ? sent.map { String($0.dropFirst(7)) } : sent))
                 let auth = client.transaction.auth.flatMap { $0.isEmpty ? nil : $0 } ?? "-"
                 #expect(decision["auth"] == auth)
             }
