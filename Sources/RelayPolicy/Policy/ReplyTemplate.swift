@@ -89,15 +89,16 @@ public struct ReplyTemplate: Sendable, Equatable, CustomStringConvertible {
                 var count = 0
                 for (index, piece) in pieces.enumerated() {
                     if index > 0 {
-                        for byte in recipient where Self.isKept(byte) {
-                            buffer[count] = byte
-                            count += 1
+                        if kept == recipient.count {
+                            count = UnsafeMutableBufferPointer(rebasing: buffer[count...]).initialize(fromContentsOf: recipient) + count
+                        } else {
+                            for byte in recipient where Self.isKept(byte) {
+                                buffer[count] = byte
+                                count += 1
+                            }
                         }
                     }
-                    for byte in piece {
-                        buffer[count] = byte
-                        count += 1
-                    }
+                    count = UnsafeMutableBufferPointer(rebasing: buffer[count...]).initialize(fromContentsOf: piece) + count
                 }
                 return count
             }
