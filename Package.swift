@@ -11,6 +11,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // Metrics: the API, and a Prometheus registry that renders the text format. swift-prometheus 2.x pulls in
+        // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -25,12 +29,14 @@ let package = Package(
         .target(name: "RelayPolicy"),
         // relayguard.conf: text to validated settings, errors with file:line.
         .target(name: "RelayGuardConfig", dependencies: ["RelayPolicy"]),
-        // The daemon: config + policy snapshots + milter handler + logging.
+        // The daemon: config + policy snapshots + milter handler + logging + metrics + privileges.
         .target(
             name: "RelayGuardDaemon",
             dependencies: [
                 "Milter", "RelayPolicy", "RelayGuardConfig",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(

@@ -108,6 +108,10 @@ extension ConfigKey {
             }
             c.daemon.socketMode = mode
         },
+        ConfigKey(name: "user", defaultValue: "",
+                  help: "when started as root: the user to run as once the socket is open; empty refuses root without --allow-root") { v, c, d in
+            c.daemon.user = v.text.isEmpty ? nil : v.text
+        },
         ConfigKey(name: "log", defaultValue: "stderr",
                   help: "where decisions are logged: stderr or syslog") { v, c, d in
             if let x = v.choice(DaemonSettings.LogTarget.self, &d) { c.daemon.log = x }
@@ -123,6 +127,16 @@ extension ConfigKey {
         ConfigKey(name: "log_level", defaultValue: "info",
                   help: "lowest level logged: debug, info, notice, warning or error; decisions are logged at info") { v, c, d in
             if let x = v.choice(DaemonSettings.LogLevel.self, &d) { c.daemon.logLevel = x }
+        },
+        ConfigKey(name: "metrics_listen", defaultValue: "",
+                  help: "Prometheus metrics over HTTP at inet:PORT@HOST or inet6:PORT@[ADDR]; empty is off") { v, c, d in
+            if v.text.isEmpty {
+                c.daemon.metricsListen = nil
+            } else if let x = ListenSocket(v.text), !x.isUnix {
+                c.daemon.metricsListen = x
+            } else {
+                d.append(v.diagnostic("expected inet:PORT@HOST or inet6:PORT@[ADDR] (or nothing, for off), got \"\(v.text)\""))
+            }
         },
     ]
 

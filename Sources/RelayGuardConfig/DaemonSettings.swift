@@ -11,6 +11,10 @@ public struct DaemonSettings: Sendable, Equatable {
     public var log: LogTarget = .stderr
     public var syslogFacility = "mail"
     public var logLevel: LogLevel = .info
+    /// The user to switch to after opening the socket, when started as root.
+    public var user: String?
+    /// Where Prometheus metrics are served over HTTP; nil is off.
+    public var metricsListen: ListenSocket?
 
     public init() {}
 

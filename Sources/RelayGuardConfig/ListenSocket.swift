@@ -20,6 +20,11 @@ public enum ListenSocket: Sendable, Equatable, CustomStringConvertible {
         self = isInet6 ? .inet6(port: port, host: host) : .inet(port: port, host: host)
     }
 
+    /// True for `unix:`/`local:`.
+    public var isUnix: Bool {
+        if case .unix = self { true } else { false }
+    }
+
     /// The string libmilter's `smfi_setconn` takes.
     public var description: String {
         switch self {

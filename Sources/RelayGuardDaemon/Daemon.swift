@@ -9,8 +9,11 @@ import RelayGuardConfig
 /// `relayguard run`: the milter in the foreground, reloading on SIGUSR1.
 public enum Daemon {
     /// Runs until SIGTERM or SIGINT (libmilter's signal thread stops `smfi_main`). `path` is the config file, or nil
-    /// for the embedded default.
-    public static func run(configuration: Configuration, path: String?) throws {
+    /// for the embedded default. Started as root it needs `user` (dropped to once the sockets are open) or
+    /// `allowRoot`; otherwise it throws `PrivilegeError.runningAsRoot` before opening anything.
+    public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
+        let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
+
         // Before any thread exists, so that every thread inherits the mask: libmilter's signal thread then sigwaits
         // HUP/TERM/INT, and our reload thread is the only one to receive USR1.
         blockSignals([SIGHUP, SIGTERM, SIGINT, SIGUSR1])
@@ -23,8 +26,13 @@ public enum Daemon {
         logger.logLevel = level
 
         for warning in configuration.warnings { logger.warning("\(warning)") }
+        // Bound before privileges drop; counters made after the backend is bootstrapped.
+        let metricsServer = try daemon.metricsListen.map { address throws(MetricsServerError) in
+            try MetricsExport.start(on: address)
+        }
+        let metrics = RelayGuardMetrics()
         let store = PolicyStore(configuration.policy)
-        let reloader = Reloader(path: path, store: store, running: configuration, logger: logger)
+        let reloader = Reloader(path: path, store: store, running: configuration, logger: logger, metrics: metrics)
         let thread = Thread { reloader.waitForSignals() }
         thread.start()
 
@@ -32,8 +40,17 @@ public enum Daemon {
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
         let milter = MilterConfiguration(name: "relayguard", socket: daemon.socket.description, socketMode: socketMode,
                                          macros: RelayGuardSessionFactory.macros)
-        let factory = RelayGuardSessionFactory(store: store, logger: logger)
+        let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
         try MilterServer.run(milter, factory: factory) {
+            if case .drop(let account) = privileges {
+                if case .unix(let socketPath) = daemon.socket { try Privileges.handOver(socket: socketPath, to: account) }
+                try Privileges.drop(to: account)
+                logger.notice("running as user \(account.name) (uid \(account.uid), gid \(account.gid))")
+            }
+            if let metricsServer {
+                metricsServer.start()
+                logger.notice("metrics on http://\(metricsServer.boundDescription)/metrics")
+            }
             logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
         }
         logger.notice("relayguard stopped")
@@ -54,12 +71,14 @@ final class Reloader: Sendable {
     let store: PolicyStore
     let running: Configuration
     let logger: Logger
+    let metrics: RelayGuardMetrics
 
-    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger) {
+    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics()) {
         self.path = path
         self.store = store
         self.running = running
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs on its own thread for the life of the process.
@@ -86,8 +105,10 @@ final class Reloader: Sendable {
                 logger.warning("reload: socket and log settings take effect only at restart")
             }
             let generation = store.replace(with: configuration.policy)
+            metrics.recordReload(succeeded: true)
             logger.notice("reload: \(path) loaded, policy=\(generation) mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
         } catch {
+            metrics.recordReload(succeeded: false)
             for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
             logger.error("reload failed: keeping the running policy (policy=\(store.snapshot.generation))")
         }

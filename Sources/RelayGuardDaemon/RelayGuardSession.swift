@@ -7,16 +7,19 @@ import Synchronization
 public final class RelayGuardSessionFactory: MilterSessionFactory {
     let store: PolicyStore
     let logger: Logger
+    let metrics: RelayGuardMetrics
     private let nextID = Atomic<UInt64>(1)
 
-    public init(store: PolicyStore, logger: Logger) {
+    public init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics()) {
         self.store = store
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func makeSession() -> any MilterSession {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        return RelayGuardSession(id: id, snapshot: store.snapshot, logger: logger)
+        metrics.sessions.increment()
+        return RelayGuardSession(id: id, snapshot: store.snapshot, logger: logger, metrics: metrics)
     }
 
     /// The macros the policy needs, requested from Postfix during negotiation.
@@ -34,15 +37,17 @@ final class RelayGuardSession: MilterSession {
     /// Taken at connect: a reload during the session does not change its answers.
     let snapshot: PolicyStore.Snapshot
     let logger: Logger
+    let metrics: RelayGuardMetrics
     /// `.missing` until connect tells us; a session that starts without connect can only answer `on_error`.
     var client = Client(address: .missing)
     var clientText = "-"
     var queueID: String?
 
-    init(id: UInt64, snapshot: PolicyStore.Snapshot, logger: Logger) {
+    init(id: UInt64, snapshot: PolicyStore.Snapshot, logger: Logger, metrics: RelayGuardMetrics) {
         self.id = id
         self.snapshot = snapshot
         self.logger = logger
+        self.metrics = metrics
     }
 
     func connect(_ info: MilterConnectInfo, macros: MilterMacros) -> MilterVerdict {
@@ -85,6 +90,7 @@ final class RelayGuardSession: MilterSession {
             decision = policy.error(AddressDecoder.decode(""))
         }
         log(decision)
+        metrics.record(decision)
         switch decision.verdict {
         case .continue: return .continue
         case .reject: return .reject(decision.reply.map(Self.milterReply))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RelayGuardDaemon
 
 struct Run: ParsableCommand {
@@ -8,10 +9,21 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
+    @Flag(name: .customLong("allow-root"), help: "Keep running as root when started as root without `user` in the config file (also RELAYGUARD_ALLOW_ROOT=1).")
+    var allowRoot = false
+
+    /// `--allow-root`, or `RELAYGUARD_ALLOW_ROOT=1` for harnesses that cannot change the command line.
+    var rootAllowed: Bool {
+        allowRoot || ProcessInfo.processInfo.environment["RELAYGUARD_ALLOW_ROOT"] == "1"
+    }
+
     func run() throws {
         let configuration = try options.load()
         do {
-            try Daemon.run(configuration: configuration, path: configuration.source)
+            try Daemon.run(configuration: configuration, path: configuration.source, allowRoot: rootAllowed)
+        } catch let error as PrivilegeError where error == .runningAsRoot {
+            printError("relayguard: \(error)")
+            throw ExitCode(77)  // EX_NOPERM
         } catch {
             printError("relayguard: \(error)")
             throw ExitCode(71)  // EX_OSERR: the socket could not be opened, or libmilter failed
