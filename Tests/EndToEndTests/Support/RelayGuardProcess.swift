@@ -12,12 +12,16 @@ final class RelayGuardProcess: Sendable {
 
     /// Starts the milter and waits until it accepts connections.
     ///
-    /// - Parameter settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`.
+    /// - Parameter settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`; `user = nobody`
+    ///   is added unless a `user` line is given.
     init(settings: [String] = []) async throws {
         let binary = try Self.binaryPath()
         port = try FreePort.allocate()
         directory = try TemporaryDirectory(prefix: "relayguard-e2e-milter")
-        let config = (["socket = inet:\(port)@127.0.0.1"] + settings).joined(separator: "\n") + "\n"
+        // relayguard refuses to keep root; like a real install it drops to `user` after opening the socket.
+        let setsUser = settings.contains { $0.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) == "user" }
+        let defaults = ["socket = inet:\(port)@127.0.0.1"] + (setsUser ? [] : ["user = nobody"])
+        let config = (defaults + settings).joined(separator: "\n") + "\n"
         configPath = try directory.write(config, to: "relayguard.conf")
         do {
             child = try ChildProcess(binary, ["run", "--config", configPath])
