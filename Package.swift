@@ -53,7 +53,7 @@ let package = Package(
             path: "Benchmarks/PolicyBenchmark"
         ),
         .testTarget(name: "MilterTests", dependencies: ["Milter"]),
-        .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"]),
+        .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .testTarget(
             name: "EndToEndTests",
