@@ -48,7 +48,9 @@ public struct LineLogHandler: LogHandler {
         switch target {
         case .stderr:
             let stamp = Date().formatted(.iso8601)
-            FileHandle.standardError.write(Data("\(stamp) relayguard[\(getpid())]: \(event.level): \(text)\n".utf8))
+            // `write(_:)` is `try!` in swift-corelibs-foundation: a full disk or a closed pipe (ENOSPC, EPIPE) on
+            // stderr would kill the milter, and Postfix would then tempfail all mail. A log line is dropped instead.
+            try? FileHandle.standardError.write(contentsOf: Data("\(stamp) relayguard[\(getpid())]: \(event.level): \(text)\n".utf8))
         case .syslog:
             withVaList([text]) { vsyslog(Self.priority(event.level), "%s", $0) }
         }

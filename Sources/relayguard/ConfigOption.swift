@@ -24,5 +24,6 @@ struct ConfigOption: ParsableArguments {
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    // Not `write(_:)`, which traps on ENOSPC/EPIPE: the exit status must survive a stderr that cannot be written.
+    try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
 }
