@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// The gateway for the fault tests: smtp-source connects from 127.0.0.1 without XCLIENT, so 127.0.0.1 must be an
+/// outside client: `mynetworks` holds only an address nobody uses. corp.example is still a relay domain, so
+/// `reject_unauth_destination` lets the IMCEA recipient through to the milter.
+enum FaultGateway {
+    static func options(_ milter: FaultMilter) -> PostfixOptions {
+        PostfixOptions(milter: milter.postfixMilter(), mynetworks: "192.0.2.250/32")
+    }
+
+    /// Recipients the traffic generators use (smtp-source adds the angle brackets).
+    static let allowed = "alice@corp.example"
+    static let mustDeny = "IMCEASMTP-victim+40elsewhere+2Ecom@corp.example"
+
+    /// Every recipient that reached the sink and must not have.
+    static func wronglyDelivered(_ postfix: PostfixInstance) throws -> [String] {
+        try postfix.sink.recipients().filter { $0.uppercased().hasPrefix("IMCEA") }
+    }
+}
+
+@Suite("Fault: RelayGuard killed while Postfix is sending")
+struct FaultKillTests {
+    static let messagesPerStream = 1500
+
+    @Test("kill -9 mid-run, restart on the same port: every message delivered or 4xx, nothing must-deny delivered")
+    func killAndRestart() async throws {
+        try await withFaultMilter { milter in
+            try await withPostfix(FaultGateway.options(milter)) { postfix in
+                let allowed = SMTPSource(sender: "kill-allowed@outside.example", recipient: FaultGateway.allowed,
+                                         messages: Self.messagesPerStream, sessions: 4)
+                let denied = SMTPSource(sender: "kill-denied@outside.example", recipient: FaultGateway.mustDeny,
+                                        messages: Self.messagesPerStream, sessions: 4)
+                let allowedRun = try allowed.start(against: postfix)
+                let deniedRun = try denied.start(against: postfix)
+                let clock = ContinuousClock()
+                let started = clock.now
+                let downtime: Duration
+                let decisionsAfterRestart: Int
+                do {
+                    // Kill once traffic is flowing through the milter (progress, not time).
+                    try await milter.waitForLogLine(containing: "verdict=", after: 300, timeout: .seconds(60))
+                    let killedAt = clock.now
+                    try await milter.killHard()
+                    // Down for a moment, as a crash and a systemd restart would be.
+                    try await Task.sleep(for: .seconds(1))
+                    try await milter.start()
+                    downtime = clock.now - killedAt
+                    let before = milter.logLines(containing: "verdict=").count
+                    let allowedReport = try await allowedRun.finish()
+                    let deniedReport = try await deniedRun.finish()
+                    decisionsAfterRestart = milter.logLines(containing: "verdict=").count - before
+                    try await postfix.waitForQueueToDrain(timeout: .seconds(60))
+                    try check(allowedReport, deniedReport, postfix: postfix, milter: milter,
+                              downtime: downtime, elapsed: clock.now - started, decisionsAfterRestart: decisionsAfterRestart)
+                } catch {
+                    await allowedRun.cancel()
+                    await deniedRun.cancel()
+                    throw error
+                }
+            }
+        }
+    }
+
+    private func check(_ allowed: SMTPSourceReport, _ denied: SMTPSourceReport, postfix: PostfixInstance,
+                       milter: FaultMilter, downtime: Duration, elapsed: Duration, decisionsAfterRestart: Int) throws {
+        let maillog = FaultMaillog(postfix)
+        let delivered = try postfix.sink.messages(from: allowed.source.sender).count
+        let wrong = try FaultGateway.wronglyDelivered(postfix)
+
+        // Nothing must-deny reached the sink, whatever happened to the milter.
+        #expect(wrong.isEmpty, "must-deny recipients delivered: \(wrong.count)")
+        #expect(denied.accepted == 0, "smtp-source saw \(denied.accepted) must-deny messages accepted")
+        #expect(try postfix.sink.messages(from: denied.source.sender).isEmpty)
+        // Every message is accounted for: delivered, or refused with a 4xx it can retry (or, must-deny, a 5xx).
+        #expect(allowed.other.isEmpty && denied.other.isEmpty, "\(allowed.other) \(denied.other)")
+        #expect(allowed.rejected == 0, "allowed recipient refused with 5xx: \(allowed.refusals)")
+        #expect(delivered == allowed.accepted, "sink has \(delivered), smtp-source saw \(allowed.accepted) accepted")
+        #expect(delivered + allowed.tempfailed == allowed.source.messages)
+        #expect(denied.rejected + denied.tempfailed == denied.source.messages)
+        // Postfix logged the same refusals the clients saw.
+        #expect(maillog.refusals(from: allowed.source.sender).count == allowed.tempfailed)
+        #expect(maillog.refusals(from: denied.source.sender).count == denied.tempfailed + denied.rejected)
+        // The fault did happen, and RelayGuard came back.
+        #expect(allowed.tempfailed + denied.tempfailed > 0, "no tempfail at all: the kill hit nothing")
+        #expect(decisionsAfterRestart > 0, "the restarted relayguard decided nothing")
+
+        let sent = allowed.source.messages + denied.source.messages
+        reportFigures("kill", [
+            "sent": "\(sent)",
+            "delivered": "\(delivered)",
+            "tempfailed": "\(allowed.tempfailed + denied.tempfailed)",
+            "rejected_5xx": "\(denied.rejected)",
+            "wrongly_delivered": "\(wrong.count)",
+            "tempfail_window": "\(maillog.tempfailWindowSeconds)s",
+            "downtime": String(format: "%.2fs", downtime.seconds),
+            "elapsed": String(format: "%.1fs", elapsed.seconds),
+        ])
+        print("RELIABILITY kill: refusals allowed=\(allowed.refusals) denied=\(denied.refusals)")
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, for reports.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
