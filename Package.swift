@@ -52,12 +52,14 @@ let package = Package(
             dependencies: ["RelayPolicy", "RelayGuardConfig"],
             path: "Benchmarks/PolicyBenchmark"
         ),
+        // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
+        .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["relayguard"],
+            dependencies: ["relayguard", "relayguard-milter-load"],
             resources: [.copy("miltertest")]
         ),
     ],

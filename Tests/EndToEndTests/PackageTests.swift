@@ -62,8 +62,10 @@ struct PackageTests {
         #expect(user.exitCode == 0 && user.stdout.contains("/usr/sbin/nologin"), "\(user.summary)")
         let directory = try FileManager.default.attributesOfItem(atPath: "/var/spool/postfix/relayguard")
         #expect(directory[.ownerAccountName] as? String == "relayguard")
-        #expect(directory[.groupOwnerAccountName] as? String == "postfix")
-        #expect((directory[.posixPermissions] as? Int).map { $0 & 0o7777 } == 0o2750)
+        #expect(directory[.groupOwnerAccountName] as? String == "relayguard")
+        #expect((directory[.posixPermissions] as? Int).map { $0 & 0o7777 } == 0o750)
+        let postfixGroups = try await run("/usr/bin/id", ["-nG", "postfix"])
+        #expect(postfixGroups.stdout.split(whereSeparator: \.isWhitespace).contains("relayguard"), "\(postfixGroups.summary)")
 
         let check = try await run("/usr/sbin/relayguard", ["check-config"])
         #expect(check.exitCode == 0, "\(check.summary)")
@@ -107,7 +109,8 @@ struct PackageTests {
             }
             let socket = try FileManager.default.attributesOfItem(atPath: Self.socketPath)
             #expect((socket[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o660)
-            #expect(socket[.groupOwnerAccountName] as? String == "postfix")
+            #expect(socket[.ownerAccountName] as? String == "relayguard")
+            #expect(socket[.groupOwnerAccountName] as? String == "relayguard")
 
             let options = PostfixOptions(parameters: [
                 "smtpd_milters": "unix:" + Self.socketPath,

@@ -61,8 +61,9 @@ struct PostfixExamplesTests {
         parameters["relay_transport"] = nil
         #expect(parameters["smtpd_milters"] == "unix:relayguard/relayguard.sock")
         try await withPostfix(PostfixOptions(parameters: parameters)) { postfix in
-            // The packaged layout inside this instance's queue directory (smtpd resolves the relative path there):
-            // a set-group-ID directory of group postfix, so the 0660 socket is group postfix.
+            // A socket directory inside this instance's queue directory (smtpd resolves the relative path there).
+            // The package runs RelayGuard as relayguard and puts postfix in group relayguard; here the milter runs
+            // as nobody, so the directory is set-group-ID postfix, which makes the 0660 socket group postfix.
             let socketDirectory = postfix.queueDirectory + "/relayguard"
             try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: false)
             try FileManager.default.setAttributes([.groupOwnerAccountName: "postfix", .posixPermissions: 0o2750], ofItemAtPath: socketDirectory)
