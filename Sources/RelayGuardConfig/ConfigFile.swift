@@ -12,9 +12,8 @@ enum ConfigFile {
     static func parse(_ text: String, file: String, diagnostics: inout [ConfigDiagnostic]) -> [ConfigEntry] {
         var entries: [ConfigEntry] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineSeparator) {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             let content = line.drop { $0 == " " || $0 == "\t" }
             if content.isEmpty || content.hasPrefix("#") { continue }
             if content.startIndex != line.startIndex {
@@ -38,6 +37,12 @@ enum ConfigFile {
         }
         return entries
     }
+}
+
+extension Character {
+    /// `\n` or `\r\n`: Swift reads CRLF as one Character, so splitting on "\n" alone would see a CRLF file as one
+    /// line and silently drop every setting after a leading comment.
+    var isLineSeparator: Bool { self == "\n" || self == "\r\n" }
 }
 
 extension StringProtocol {

@@ -64,7 +64,7 @@ struct ConfigValue {
             let contents = String(decoding: data, as: UTF8.self)
             if forEachASCIILine(of: contents, path: path, &diagnostics, body) { continue }
             var number = 0
-            for rawLine in contents.split(separator: "\n", omittingEmptySubsequences: false) {
+            for rawLine in contents.split(omittingEmptySubsequences: false, whereSeparator: \.isLineSeparator) {
                 number += 1
                 let entry = rawLine.trimmingBlanks()
                 if entry.isEmpty || entry.hasPrefix("#") { continue }

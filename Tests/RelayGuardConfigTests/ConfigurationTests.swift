@@ -132,6 +132,22 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func readsCRLFLineEndings() throws {
+        let configuration = try Self.parse("# written on Windows\r\nreroute = yes\r\nrelay_clients = 192.0.2.0/24,\r\n  198.51.100.0/24\r\n")
+        #expect(configuration.policy.reroute)
+        #expect(configuration.policy.relayClients.prefixCount == 2)
+        #expect(Self.errors("# comment\r\nrerout = yes\r\n") == ["relayguard.conf:2: unknown key \"rerout\" (did you mean \"reroute\"?)"])
+    }
+
+    @Test func readsCRLFIncludedFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-crlf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "# peers\r\n192.0.2.0/24\r\n2001:db8::/32\r\n".write(to: directory.appendingPathComponent("crlf.cidr"), atomically: true, encoding: .utf8)
+        let configuration = try Self.parse("reroute = yes\nrelay_clients = file:crlf.cidr", base: directory.path)
+        #expect(configuration.policy.relayClients.prefixCount == 2)
+    }
+
     @Test func missingFileIsAnError() {
         #expect(throws: ConfigError.self) { try Configuration.load(path: "/nonexistent/relayguard.conf") }
     }
