@@ -38,6 +38,7 @@ public enum MilterServer {
                 detail: "socketMode applies only to unix sockets, not \(configuration.socket)"
             )
         }
+        if let socketPath { try refuseNonSocket(at: socketPath, in: configuration.socket) }
         let context = try ServerContext(configuration: configuration, factory: factory)
         try installServerContext(context)
 
@@ -84,6 +85,28 @@ public enum MilterServer {
     /// (it takes a mutex). Connections in progress finish; `run` returns within a few seconds.
     public static func stop() {
         _ = smfi_stop()
+    }
+
+    /// Refuses a unix socket path that exists as anything but a socket. `smfi_opensocket(1)` removes a stale
+    /// socket and refuses any other file too, but says why only to syslog (often absent, or far from the admin);
+    /// the refusal belongs in the error the admin reads.
+    static func refuseNonSocket(at path: String, in socket: String) throws(MilterError) {
+        var status = stat()
+        // stat, not lstat, as libmilter does: a symbolic link to a socket is fine. A path that cannot be
+        // stat'ed (absent, or a directory we cannot search) is left to libmilter.
+        guard stat(path, &status) == 0 else { return }
+        let type = status.st_mode & S_IFMT
+        guard type != S_IFSOCK else { return }
+        let kind = switch type {
+        case S_IFREG: "a regular file"
+        case S_IFDIR: "a directory"
+        default: "not a socket"
+        }
+        throw MilterError(
+            operation: "configuration",
+            detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is replaced there, "
+                + "so remove it or choose another path"
+        )
     }
 
     /// The filesystem path of a unix socket specification, `nil` for inet/inet6.
