@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+@Suite("Fault: SIGTERM with Postfix sessions in flight")
+struct FaultStopTests {
+    static let messagesPerStream = 600
+
+    @Test("SIGTERM under load: exit 0 within 10 s, in-flight and later sessions tempfailed, nothing must-deny delivered")
+    func stopUnderLoad() async throws {
+        try await withFaultMilter { milter in
+            try await withPostfix(FaultGateway.options(milter)) { postfix in
+                let allowedRun = try SMTPSource(sender: "stop-allowed@outside.example", recipient: FaultGateway.allowed,
+                                                messages: Self.messagesPerStream, sessions: 4).start(against: postfix)
+                let deniedRun = try SMTPSource(sender: "stop-denied@outside.example", recipient: FaultGateway.mustDeny,
+                                               messages: Self.messagesPerStream, sessions: 4).start(against: postfix)
+                let clock = ContinuousClock()
+                do {
+                    try await milter.waitForLogLine(containing: "verdict=", after: 200, timeout: .seconds(60))
+                    let signalled = clock.now
+                    try milter.send(SIGTERM)
+                    let exited = try await milter.waitForExit(timeout: .seconds(10))
+                    let exitTime = clock.now - signalled
+                    #expect(exited, "relayguard still running 10 s after SIGTERM")
+                    #expect(milter.exitCode == 0, "exit status \(milter.exitCode)")
+                    #expect(!milter.logLines(containing: "relayguard stopped").isEmpty)
+
+                    let allowed = try await allowedRun.finish()
+                    let denied = try await deniedRun.finish()
+                    try await postfix.waitForQueueToDrain(timeout: .seconds(30))
+                    let maillog = FaultMaillog(postfix)
+                    let delivered = try postfix.sink.messages(from: allowed.source.sender).count
+                    let wrong = try FaultGateway.wronglyDelivered(postfix)
+
+                    #expect(wrong.isEmpty && denied.accepted == 0, "must-deny delivered: \(wrong.count)")
+                    #expect(allowed.other.isEmpty && denied.other.isEmpty, "\(allowed.other) \(denied.other)")
+                    #expect(allowed.rejected == 0, "\(allowed.refusals)")
+                    #expect(delivered == allowed.accepted && delivered + allowed.tempfailed == allowed.source.messages)
+                    #expect(allowed.tempfailed + denied.tempfailed > 0, "nothing was tempfailed after the stop")
+
+                    // Sessions the stop cut in the middle: Postfix lost the milter after connect (its warnings
+                    // name the stage), as opposed to sessions that found no milter at all (connect refused).
+                    let cut = maillog.milterWarnings.filter { !$0.contains("Connection refused") }
+                    reportFigures("stop", [
+                        "sent": "\(allowed.source.messages + denied.source.messages)",
+                        "delivered": "\(delivered)",
+                        "tempfailed": "\(allowed.tempfailed + denied.tempfailed)",
+                        "rejected_5xx": "\(denied.rejected)",
+                        "wrongly_delivered": "\(wrong.count)",
+                        "exit_status": "\(milter.exitCode)",
+                        "exit_time": String(format: "%.2fs", exitTime.seconds),
+                        "in_flight_cut": "\(cut.count)",
+                    ])
+                    for line in cut.prefix(3) { print("RELIABILITY stop: postfix: \(line)") }
+                } catch {
+                    await allowedRun.cancel()
+                    await deniedRun.cancel()
+                    throw error
+                }
+            }
+        }
+    }
+}
