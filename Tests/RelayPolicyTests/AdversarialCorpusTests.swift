@@ -170,7 +170,7 @@ struct AdversarialCorpusTests {
         let families: Set = [
             "imcea-smtp-case", "imcea-type-escape", "imcea-types", "imcea-x400", "imcea-hex", "imcea-underscore",
             "imcea-utf8", "imcea-nested", "quoted", "routed", "scanner", "imcea-routed", "smtputf8", "overlong",
-            "null", "whitespace", "brackets", "plain",
+            "null", "whitespace", "brackets", "rfc822", "plain",
         ]
         #expect(families.isSubset(of: Set(Self.rows.map(\.family))))
         #expect(Set(AddressForm.allCases).isSubset(of: Set(Self.rows.map(\.form))))

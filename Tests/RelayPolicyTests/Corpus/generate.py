@@ -430,7 +430,24 @@ for recipient, form, cls, inner, kind, finding, note in [
 ]:
     row("brackets", recipient, form, cls, inner, kind, 1 if kind else 0, finding=finding, note=note)
 
-# 17. Ordinary recipients that must pass.
+# 17. RFC 822 syntax in the RCPT argument. Postfix parses the argument as an RFC 822 address (tok822): it drops
+# comments, takes the route address after a phrase, drops nested brackets and a leading `,`, and removes backslash
+# quoting, then delivers IMCEASMTP-victim+40elsewhere+2Ecom@corp.example (verified end to end in
+# HostileRecipientTests). The recipient is therefore IMCEA SMTP, whatever the raw text looks like.
+for recipient in [
+    "<<IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>>",
+    "<x<IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>>",
+    "<Joe <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>>",
+    '<"Joe" <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>>',
+    "<(c)IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>",
+    "<IMCEA\\SMTP-victim+40elsewhere+2Ecom@corp.example>",
+    "<\\IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>",
+    "<,IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>",
+]:
+    row("rfc822", recipient, "imcea", "reroute", "victim@elsewhere.com", "SMTP", 1, finding="F3",
+        note="Postfix delivers the RFC 822-parsed address; RelayGuard decodes the raw text")
+
+# 18. Ordinary recipients that must pass.
 for recipient in [
     "alice@corp.example", "<alice@corp.example>", "Alice.Smith@CORP.EXAMPLE", "alice+tag@corp.example",
     "postmaster", "<postmaster>", "postmaster@[192.0.2.25]", "<bob@[IPv6:2001:db8::25]>", "o'brien@corp.example",
