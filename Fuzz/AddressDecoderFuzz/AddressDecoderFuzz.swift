@@ -1,0 +1,56 @@
+// libFuzzer target for RelayPolicy's address decoder and the policy decision on top of it.
+//
+// Built by scripts/fuzz with `swiftc -sanitize=fuzzer,address -parse-as-library` against the RelayPolicy sources.
+// Beyond "never traps", it checks the properties a relay control depends on; a violated property traps, which
+// libFuzzer reports as a crash with the input saved as an artifact.
+import RelayPolicy
+
+private let defaultPolicy = Policy()
+private let siteConnector: Policy = {
+    var policy = Policy()
+    policy.reroute = true
+    policy.relayClients = CIDRSet([try! CIDRPrefix(parsing: "192.0.2.0/24")])
+    return policy
+}()
+private let outside = Client(address: .known(IPAddress("203.0.113.9")!))
+private let inside = Client(address: .known(IPAddress("192.0.2.10")!))
+
+private func require(_ condition: Bool, _ message: @autoclosure () -> String, _ raw: String) {
+    if !condition { fatalError("property violated: \(message()) for \(raw.debugDescription)") }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    // Invalid UTF-8 is repaired, as Postfix's argument reaches us through a String too.
+    let raw = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    let decoded = AddressDecoder.decode(raw)
+
+    // The decoder's own invariants.
+    require((decoded.form == .imcea) == !decoded.layers.isEmpty, "imcea form iff layers", raw)
+    require(decoded.layers.count <= AddressDecoder.maximumDepth, "depth bounded", raw)
+    require(!decoded.depthExceeded || decoded.layers.count == AddressDecoder.maximumDepth, "depthExceeded at limit", raw)
+    require((decoded.inner == nil) == (decoded.form == .plain || decoded.form == .null), "inner iff routed/imcea", raw)
+    require(AddressDecoder.decode(raw) == decoded, "deterministic", raw)
+    require(AddressDecoder.decode("<" + raw + ">").form == decoded.form || raw.hasPrefix("<") || raw.hasSuffix(">")
+            || raw.first.map { $0.isWhitespace } == true || raw.last.map { $0.isWhitespace } == true,
+            "angle brackets do not change the form", raw)
+
+    // The policy's security properties.
+    let isSMTPLayer = decoded.layers.contains { $0.type == "SMTP" || ($0.type == "X400" && $0.smtpAddress != nil) }
+    let isRejectType = decoded.layers.contains { $0.type == "INVALID" || $0.type == "X500" }
+    let byDefault = defaultPolicy.decide(raw, client: outside)
+    if decoded.form.isRouted || isSMTPLayer || isRejectType {
+        require(byDefault.verdict == .reject, "default policy denies routed/IMCEA SMTP (got \(byDefault.rule))", raw)
+    }
+    if !decoded.form.isRouted && !isSMTPLayer && !isRejectType {
+        require(byDefault.verdict == .continue, "default policy passes the rest (got \(byDefault.rule))", raw)
+    }
+    require(byDefault.reply?.description.contains("\n") != true, "a reply is one line", raw)
+    let fromOutside = siteConnector.decide(raw, client: outside)
+    require(fromOutside.verdict == byDefault.verdict, "an outside client gets what reroute = no gives", raw)
+    if isRejectType {
+        let fromInside = siteConnector.decide(raw, client: inside)
+        require(fromInside.verdict == .reject && fromInside.rule == .imceaRejectType, "reject types even inside", raw)
+    }
+    return 0
+}
