@@ -109,7 +109,9 @@ final class MilterDaemon: Sendable {
     }
 
     private static func config(port: UInt16, _ settings: [String]) -> String {
-        (["socket = inet:\(port)@127.0.0.1"] + settings).joined(separator: "\n") + "\n"
+        // As in production, root hands the milter to an unprivileged user once the socket is open; reloads then
+        // read the file as that user.
+        (["socket = inet:\(port)@127.0.0.1", "user = nobody"] + settings).joined(separator: "\n") + "\n"
     }
 
     private static func write(_ text: String, to path: String) throws {
