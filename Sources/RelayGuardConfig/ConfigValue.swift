@@ -61,6 +61,10 @@ struct ConfigValue {
                 diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(Self.reason(path))"))
                 continue
             }
+            if let problem = Self.worldWritable(path) {
+                diagnostics.append(diagnostic("included file \"\(path)\": \(problem)"))
+                continue
+            }
             let contents = String(decoding: data, as: UTF8.self)
             if forEachASCIILine(of: contents, path: path, &diagnostics, body) { continue }
             var number = 0
@@ -148,6 +152,13 @@ struct ConfigValue {
 
     static func commentHint(_ text: String) -> String {
         text.contains("#") ? " (a # comment must be on a line of its own)" : ""
+    }
+
+    /// A policy file anyone on the machine can change is no policy: refuse it, as sshd refuses loose key files.
+    static func worldWritable(_ path: String) -> String? {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
+              mode & 0o002 != 0 else { return nil }
+        return "world-writable (mode \(String(mode & 0o777, radix: 8))): any local user could change the relay policy; run chmod o-w"
     }
 
     static func reason(_ path: String) -> String {

@@ -26,6 +26,9 @@ public struct Configuration: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "cannot read config file: \(ConfigValue.reason(path))")])
         }
+        if let problem = ConfigValue.worldWritable(path) {
+            throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: problem)])
+        }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "not UTF-8 text")])
         }

@@ -13,6 +13,7 @@ public enum Daemon {
     /// `allowRoot`; otherwise it throws `PrivilegeError.runningAsRoot` before opening anything.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
+        try SocketDirectory.check(configuration.daemon.socket)
 
         // Before any thread exists, so that every thread inherits the mask: libmilter's signal thread then sigwaits
         // HUP/TERM/INT, and our reload thread is the only one to receive USR1.

@@ -91,6 +91,23 @@ struct FaultResourceTests {
         print("RELIABILITY resource: socket path is a \(kind): exit \(result.exitCode): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 
+    @Test("a unix socket in a world-writable directory: start refused with a clear message")
+    func socketDirectoryWorldWritable() async throws {
+        let directory = try TemporaryDirectory(prefix: "relayguard-e2e-fault-socketdir")
+        defer { directory.remove() }
+        let socketDirectory = directory.path + "/open"
+        try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o1777])
+        let config = try directory.write("socket = unix:\(socketDirectory)/relayguard.sock\nuser = nobody\n", to: "relayguard.conf")
+
+        let result = try await runCommand(try RelayGuardProcess.binaryPath(), ["run", "--config", config],
+                                          timeout: .seconds(20))
+
+        #expect(result.exitCode == 71, "\(result.summary)")
+        #expect(result.stderr.contains("socket directory \(socketDirectory) is world-writable (mode 1777)"), "\(result.summary)")
+        #expect(!FileManager.default.fileExists(atPath: socketDirectory + "/relayguard.sock"))
+    }
+
     @Test("stderr on a full disk (/dev/full): decisions go on, log lines are dropped, SIGTERM still exits 0")
     func logToFullDisk() async throws {
         let directory = try TemporaryDirectory(prefix: "relayguard-e2e-fault-full")

@@ -148,6 +148,29 @@ struct ConfigurationTests {
         #expect(configuration.policy.relayClients.prefixCount == 2)
     }
 
+    @Test func worldWritableFilesAreRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-perm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("relayguard.conf").path
+        let list = directory.appendingPathComponent("peers.cidr").path
+        try "192.0.2.0/24\n".write(toFile: list, atomically: true, encoding: .utf8)
+        try "reroute = yes\nrelay_clients = file:peers.cidr\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
+        try FileManager.default.setAttributes([.posixPermissions: 0o646], ofItemAtPath: list)
+        #expect(throws: ConfigError.self) { try Configuration.load(path: config) }
+        do { _ = try Configuration.load(path: config) } catch {
+            // The list is refused, so reroute = yes is then also without restrictions: two errors.
+            #expect(error.diagnostics.map(\.description).contains("\(config):2: relay_clients: included file \"\(list)\": world-writable (mode 646): any local user could change the relay policy; run chmod o-w"))
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: list)
+        #expect(try Configuration.load(path: config).policy.relayClients.prefixCount == 1)
+        try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: config)
+        do { _ = try Configuration.load(path: config) } catch {
+            #expect(error.description == "\(config): world-writable (mode 666): any local user could change the relay policy; run chmod o-w")
+        }
+    }
+
     @Test func missingFileIsAnError() {
         #expect(throws: ConfigError.self) { try Configuration.load(path: "/nonexistent/relayguard.conf") }
     }
