@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Writes BENCHMARKS.md to stdout from scripts/bench's measurements. Not meant to be run by hand.
+# Arguments: results-file policy-table-file rounds sessions messages elapsed-seconds "concurrency list"
+set -euo pipefail
+RESULTS=$1 POLICY=$2 ROUNDS=$3 SESSIONS=$4 MESSAGES=$5 ELAPSED=$6 CONCURRENCY=$7
+cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+cat <<END_OF_HEADER
+# RelayGuard benchmarks
+
+Produced by \`scripts/bench\` (do not edit by hand; rerun it). Every figure below comes from one run of that command on
+the machine described here; compare ratios within this file, never against another machine or run.
+
+| | |
+| --- | --- |
+| date | $(date -u +%Y-%m-%dT%H:%M:%SZ) |
+| CPU | $cpu, $(nproc) cores (\`nproc\`) |
+| load average at the end | $(cut -d' ' -f1-3 /proc/loadavg) |
+| kernel | $(uname -r) |
+| Swift | $(swift --version 2>&1 | head -1) |
+| Postfix | $(postconf -h mail_version 2>/dev/null) |
+| libmilter | $(dpkg-query -W -f='${Version}' libmilter1.0.1 2>/dev/null || echo unknown) |
+| command | \`scripts/bench\` (BENCH_ROUNDS=$ROUNDS, BENCH_SESSIONS=$SESSIONS, BENCH_MESSAGES=$MESSAGES), wall time ${ELAPSED} s |
+
+Medians over $ROUNDS rounds; the milters (and Postfix configurations) take turns within each round, and each ratio is
+the median of the per-round ratios, so both sides of a ratio ran under the same background load.
+
+END_OF_HEADER
+
+awk -v rounds="$ROUNDS" -v conclist="$CONCURRENCY" '
+function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    if (n == 0) return 0
+    for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, value) { values[key] = (key in values) ? values[key] " " value : value }
+function ratio(num, den) { return den + 0 > 0 ? num / den : 0 }
+function verdict(ok) { return ok ? "met" : "**missed**" }
+{
+    section = $1; label = $2; key = $3; value = $4
+    if (section ~ /^proto-/) {
+        split(section, p, "-"); c = p[2]; r = p[3]
+        proto[c, r, label, key] = value
+        add("proto" SUBSEP c SUBSEP label SUBSEP key, value)
+    } else if (section ~ /^e2e-/) {
+        split(section, p, "-"); r = p[2]
+        e2e[r, label] = value
+        add("e2e" SUBSEP label, value)
+    } else {
+        single[section, label, key] = value
+    }
+}
+END {
+    print "## Milter protocol (relayguard-milter-load)"
+    print ""
+    print "Each session: optneg, connect (client address from a mix: 2 of 4 sessions outside relay_clients), helo, mail,"
+    print "4 RCPTs from a mix of plain local, IMCEA SMTP/EX, percent-hack, bang-path and remote recipients, data/eom when"
+    print "a recipient was accepted, abort, quit; one TCP connection per session, as Postfix opens one per SMTP session."
+    print "RelayGuard runs the benchmark policy (`reroute = yes`, `relay_clients = 192.0.2.0/24, 2001:db8::/32`,"
+    print "`local_domains = corp.example .corp.example`) with its default logging (one info line per recipient, stderr"
+    print "to a file); `same-logic.c` makes the same decisions in C and logs nothing; `continue.c` answers continue."
+    print ""
+    print "| concurrency | RelayGuard sessions/s | C same-logic | C continue | RelayGuard / same-logic (target ≥ 0.9) | RCPT p99 µs RelayGuard | same-logic | p99 ratio (target ≤ 1.2) | RelayGuard decisions/s |"
+    print "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    n = split(conclist, order, " ")
+    for (i = 1; i <= n; i++) {
+        c = order[i]; rs = ""; rp = ""
+        for (r = 1; r <= rounds; r++) {
+            rs = rs " " ratio(proto[c, r, "relayguard", "sessions_per_s"], proto[c, r, "same-logic", "sessions_per_s"])
+            rp = rp " " ratio(proto[c, r, "relayguard", "rcpt_p99_us"], proto[c, r, "same-logic", "rcpt_p99_us"])
+        }
+        ms = median(rs); mp = median(rp)
+        printf "| %d | %.0f | %.0f | %.0f | %.2fx %s | %.0f | %.0f | %.2fx %s | %.0f |\n", c,
+            median(values["proto", c, "relayguard", "sessions_per_s"]), median(values["proto", c, "same-logic", "sessions_per_s"]),
+            median(values["proto", c, "continue", "sessions_per_s"]), ms, verdict(ms >= 0.9),
+            median(values["proto", c, "relayguard", "rcpt_p99_us"]), median(values["proto", c, "same-logic", "rcpt_p99_us"]),
+            mp, verdict(mp <= 1.2), median(values["proto", c, "relayguard", "rcpts_per_s"])
+    }
+    print ""
+    print "Per-command latency (µs, medians of the per-run percentiles), milter CPU time per session, and RSS growth"
+    print "(largest VmRSS sampled during the run minus VmRSS before it, per concurrent session):"
+    print ""
+    print "| concurrency | milter | connect p50/p99/p99.9 | helo p50/p99 | mail p50/p99 | rcpt p50/p99/p99.9 | data p50/p99 | eom p50/p99/p99.9 | CPU µs/session | RSS growth kB/session |"
+    print "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    split("relayguard same-logic continue", milters, " ")
+    for (i = 1; i <= n; i++) {
+        c = order[i]
+        for (m = 1; m <= 3; m++) {
+            k = "proto" SUBSEP c SUBSEP milters[m] SUBSEP
+            printf "| %d | %s | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f / %.0f | %.0f / %.0f / %.0f | %.0f / %.0f | %.0f / %.0f / %.0f | %.0f | %.1f |\n",
+                c, milters[m], median(values[k "connect_p50_us"]), median(values[k "connect_p99_us"]), median(values[k "connect_p999_us"]),
+                median(values[k "helo_p50_us"]), median(values[k "helo_p99_us"]), median(values[k "mail_p50_us"]), median(values[k "mail_p99_us"]),
+                median(values[k "rcpt_p50_us"]), median(values[k "rcpt_p99_us"]), median(values[k "rcpt_p999_us"]),
+                median(values[k "data_p50_us"]), median(values[k "data_p99_us"]),
+                median(values[k "eom_p50_us"]), median(values[k "eom_p99_us"]), median(values[k "eom_p999_us"]),
+                median(values[k "cpu_us_per_session"]), median(values[k "rss_kb_per_session"])
+        }
+    }
+    print ""
+    printf "Peak RSS (VmHWM) over the whole protocol benchmark: RelayGuard %.1f MB, C same-logic %.1f MB, C continue %.1f MB.\n\n",
+        single["peak", "relayguard", "vmhwm_kb"] / 1024, single["peak", "same-logic", "vmhwm_kb"] / 1024, single["peak", "continue", "vmhwm_kb"] / 1024
+
+    print "## End to end (smtp-source -s 10, default message, private Postfix → smtp-sink)"
+    print ""
+    print "One recipient per message (`alice@corp.example`, accepted by every configuration). `pcre` is no milter but"
+    print "`check_recipient_access pcre:` with `/^IMCEA/ REJECT`, the Postfix-native answer to the same attack."
+    print ""
+    print "| configuration | messages/s | vs no milter | vs C same-logic |"
+    print "| --- | ---: | ---: | ---: |"
+    split("none relayguard same-logic pcre", configs, " ")
+    names["none"] = "Postfix alone (no milter)"; names["relayguard"] = "RelayGuard"; names["same-logic"] = "C same-logic milter"; names["pcre"] = "no milter + pcre IMCEA rule"
+    for (m = 1; m <= 4; m++) {
+        cf = configs[m]; rn = ""; rsl = ""
+        for (r = 1; r <= rounds; r++) { rn = rn " " ratio(e2e[r, cf], e2e[r, "none"]); rsl = rsl " " ratio(e2e[r, cf], e2e[r, "same-logic"]) }
+        printf "| %s | %.0f | %.3fx | %.3fx |\n", names[cf], median(values["e2e" SUBSEP cf]), median(rn), median(rsl)
+    }
+    rn = ""; rsl = ""
+    for (r = 1; r <= rounds; r++) { rn = rn " " ratio(e2e[r, "relayguard"], e2e[r, "none"]); rsl = rsl " " ratio(e2e[r, "relayguard"], e2e[r, "same-logic"]) }
+    cost = 1 - median(rn); gap = 1 - median(rsl)
+    printf "\nTargets: RelayGuard costs %.1f%% of the throughput of Postfix alone (target ≤ 5%%: %s); it is %.1f%% %s the C same-logic milter (target within 2%%: %s).\n",
+        cost * 100, verdict(cost <= 0.05), (gap < 0 ? -gap : gap) * 100, (gap <= 0 ? "above" : "below"), verdict(gap <= 0.02)
+    printf "Per round (messages/s, none / RelayGuard / same-logic / pcre):"
+    for (r = 1; r <= rounds; r++) printf "%s %.0f / %.0f / %.0f / %.0f", (r > 1 ? ";" : ""), e2e[r, "none"], e2e[r, "relayguard"], e2e[r, "same-logic"], e2e[r, "pcre"]
+    print "."
+    print ""
+
+    print "## Scale: relay_clients size, config load and reload (RelayGuard process)"
+    print ""
+    print "Startup is process start to accepting connections (includes parsing the config; polled every 20 ms); reload"
+    print "is SIGUSR1 to the `reload: ... loaded` log line (median of three), re-reading the same file. Prefix files:"
+    print "half IPv4, half IPv6, random."
+    print ""
+    print "| relay_clients prefixes | startup s | reload s | RSS after start MB | RSS after reloads MB | warnings at startup |"
+    print "| ---: | ---: | ---: | ---: | ---: | ---: |"
+    split("10 10000 1000000", sizes, " ")
+    for (i = 1; i <= 3; i++) {
+        s = sizes[i]
+        printf "| %s | %.3f | %.3f | %.1f | %.1f | %d |\n", s, single["scale", s, "startup_s"], single["scale", s, "reload_s"],
+            single["scale", s, "rss_kb"] / 1024, single["scale", s, "rss_after_reload_kb"] / 1024, single["scale", s, "warnings"]
+    }
+    print ""
+    idle = single["idle", "relayguard", "rss_kb"] / 1024
+    printf "Idle RSS with the default config (embedded defaults plus `user = nobody`): **%.1f MB** (target < 30 MB: %s); the C same-logic milter after the whole protocol benchmark: %.1f MB.\n\n",
+        idle, verdict(idle < 30), single["idle", "same-logic", "rss_kb"] / 1024
+}' "$RESULTS"
+cat <<END_OF_POLICY
+## Policy (relayguard-policy-bench 10 10000 1000000: one thread, no milter)
+
+$(cat "$POLICY")
+
+Targets: at least 2,000,000 decisions/s with the small config, no more than 2x slower with a million prefixes, and a
+million-prefix config loading in under 2 s.
+END_OF_POLICY

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+// The benchmark tools keep building and working (scripts/bench runs them for minutes; these runs take seconds):
+// relayguard-milter-load against `relayguard run`, and the two C baselines compiled with gcc against libmilter.
+
+@Suite("Benchmark smoke runs")
+struct BenchmarkSmokeTests {
+    /// The benchmark policy, as scripts/bench configures RelayGuard (and Baselines/same-logic.c hard-codes).
+    static let benchmarkPolicy = [
+        "reroute = yes", "relay_clients = 192.0.2.0/24, 2001:db8::/32", "local_domains = corp.example .corp.example",
+    ]
+
+    /// Rejects the benchmark policy must give over the first `sessions` sessions, derived here independently of the
+    /// generator: session n comes from client n % 4 (0 and 3 outside relay_clients) and sends 4 recipients from the
+    /// 8-entry mix starting at (3n) % 8, of which entries 1, 3, 5 and 6 (IMCEA SMTP, percent hack, bang path,
+    /// remote domain) are denied outside.
+    static func expectedRejects(sessions: Int) -> Int {
+        let deniedOutside: Set = [1, 3, 5, 6]
+        return (0..<sessions).reduce(0) { total, n in
+            guard n % 4 == 0 || n % 4 == 3 else { return total }
+            return total + (0..<4).filter { deniedOutside.contains((n * 3 + $0) % 8) }.count
+        }
+    }
+
+    @Test("200 sessions against relayguard run: all complete, the expected rejects, no unexpected verdict")
+    func loadGeneratorAgainstRelayGuard() async throws {
+        try await withRelayGuard(Self.benchmarkPolicy) { milter in
+            let result = try await Self.generate(port: milter.port, sessions: 200, concurrency: 4, check: true)
+            #expect(result["sessions"] == "200")
+            #expect(result["errors"] == "0")
+            #expect(result["rejects"] == "\(Self.expectedRejects(sessions: 200))")
+            #expect(result["mismatches"] == "0")
+        }
+    }
+
+    @Test("the C same-logic baseline builds with gcc and decides like RelayGuard")
+    func sameLogicBaseline() async throws {
+        let result = try await Self.withBaseline("same-logic") { port in
+            try await Self.generate(port: port, sessions: 8, concurrency: 1, check: true)
+        }
+        #expect(result["rejects"] == "\(Self.expectedRejects(sessions: 8))")
+        #expect(result["mismatches"] == "0")
+    }
+
+    @Test("the C continue baseline builds with gcc and answers continue")
+    func continueBaseline() async throws {
+        let result = try await Self.withBaseline("continue") { port in
+            try await Self.generate(port: port, sessions: 4, concurrency: 1, check: false)
+        }
+        #expect(result["sessions"] == "4")
+        #expect(result["errors"] == "0")
+        #expect(result["rejects"] == "0")
+    }
+
+    /// Runs the generator and returns its `RESULT key=value ...` line as a dictionary.
+    static func generate(port: UInt16, sessions: Int, concurrency: Int, check: Bool) async throws -> [String: String] {
+        let arguments = ["--port", "\(port)", "--sessions", "\(sessions)", "--concurrency", "\(concurrency)"]
+        let result = try await runCommand(try generatorPath(), arguments + (check ? ["--check"] : []), timeout: .seconds(60))
+        guard result.exitCode == 0,
+              let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") })
+        else { throw HarnessError("relayguard-milter-load failed:\n\(result.summary)") }
+        return Dictionary(line.split(separator: " ").dropFirst().map { field in
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }, uniquingKeysWith: { $1 })
+    }
+
+    /// The generator is built next to `relayguard` (EndToEndTests depends on both products).
+    static func generatorPath() throws -> String {
+        let directory = URL(fileURLWithPath: try RelayGuardProcess.binaryPath()).deletingLastPathComponent()
+        let path = directory.appendingPathComponent("relayguard-milter-load").path
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("relayguard-milter-load not found at \(path); build it with `swift build --product relayguard-milter-load`")
+        }
+        return path
+    }
+
+    /// Compiles `Benchmarks/Baselines/<name>.c` with gcc as scripts/bench does, runs it on a free port for `body`.
+    static func withBaseline<T: Sendable>(_ name: String, _ body: (UInt16) async throws -> T) async throws -> T {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let directory = try TemporaryDirectory(prefix: "relayguard-baseline")
+        defer { directory.remove() }
+        let binary = directory.path + "/" + name
+        let flags = try await runCommand("/usr/bin/pkg-config", ["--cflags", "--libs", "milter"])
+        let compile = try await runCommand(
+            "/usr/bin/gcc",
+            ["-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", binary, root.path + "/Benchmarks/Baselines/\(name).c"]
+                + flags.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+                + ["-lpthread"],
+            timeout: .seconds(60)
+        )
+        guard compile.exitCode == 0 else { throw HarnessError("gcc failed for \(name).c:\n\(compile.summary)") }
+        let port = try FreePort.allocate()
+        let child = try ChildProcess(binary, ["inet:\(port)@127.0.0.1"])
+        do {
+            try await FreePort.waitUntilListening(port, what: name, whileAlive: { child.isRunning })
+            let result = try await body(port)
+            await child.stop(grace: .milliseconds(300))
+            child.discardOutputFiles()
+            return result
+        } catch {
+            let output = child.output()
+            await child.stop(grace: .milliseconds(300))
+            child.discardOutputFiles()
+            throw HarnessError("\(error)\n\(name) output:\n\(output)")
+        }
+    }
+}
