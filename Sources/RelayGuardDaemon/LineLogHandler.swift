@@ -43,17 +43,39 @@ public struct LineLogHandler: LogHandler {
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             text += " \(key)=\(DecisionFormat.quotedIfNeeded("\(value)"))"
         }
-        // One record, one line: a recipient can carry CR/LF in hostile input.
-        text = String(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
+        // One record, one line: a recipient can carry CR/LF in hostile input. CR and LF are single UTF-8 bytes, so
+        // replacing bytes is exact; the copy is made only when one is present (per-recipient lines are on the RCPT path).
+        if text.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+            text = String(decoding: text.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 }, as: UTF8.self)
+        }
         switch target {
         case .stderr:
-            let stamp = Date().formatted(.iso8601)
-            // `write(_:)` is `try!` in swift-corelibs-foundation: a full disk or a closed pipe (ENOSPC, EPIPE) on
-            // stderr would kill the milter, and Postfix would then tempfail all mail. A log line is dropped instead.
-            try? FileHandle.standardError.write(contentsOf: Data("\(stamp) relayguard[\(getpid())]: \(event.level): \(text)\n".utf8))
+            var line = "\(Self.timestamp()) relayguard[\(getpid())]: \(event.level): \(text)\n"
+            // One write(2) per line, errors ignored: a full disk or a closed pipe (ENOSPC, EPIPE) drops the line
+            // instead of killing the milter (FileHandle.write is `try!` in swift-corelibs-foundation), and
+            // FileHandle's Data round trip cost a third of the RCPT callback (BENCHMARKS.md).
+            line.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { return }
+                    offset += written
+                }
+            }
         case .syslog:
             withVaList([text]) { vsyslog(Self.priority(event.level), "%s", $0) }
         }
+    }
+
+    /// UTC now as `2026-11-29T18:00:00Z`, the same text as `Date().formatted(.iso8601)` at a fraction of its cost.
+    static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func priority(_ level: Logger.Level) -> Int32 {
