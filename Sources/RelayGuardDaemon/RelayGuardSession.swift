@@ -26,7 +26,8 @@ public final class RelayGuardSessionFactory: MilterSessionFactory {
     public static let macros: [MilterStage: [String]] = [
         .connect: ["{client_addr}", "{daemon_addr}"],
         .mail: ["{auth_authen}", "i"],
-        .rcpt: ["i"],
+        // {rcpt_addr}: the address Postfix parsed and will deliver to, decided as well as the raw argument.
+        .rcpt: ["i", "{rcpt_addr}"],
     ]
 }
 
@@ -85,7 +86,7 @@ final class RelayGuardSession: MilterSession {
         let policy = snapshot.policy
         let decision: Decision
         if let recipient = args.first {
-            decision = policy.decide(recipient, client: client)
+            decision = policy.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
         } else {
             decision = policy.error(AddressDecoder.decode(""))
         }

@@ -164,6 +164,35 @@ struct PolicyTests {
         #expect(decision.address.inner == "victim@elsewhere.com")
     }
 
+    @Test(arguments: [
+        ("<<IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>>", "IMCEASMTP-victim+40elsewhere+2Ecom@corp.example", Verdict.reject, Rule.rerouteDisabled),
+        ("<alice@corp.example>", "alice@corp.example", .continue, .pass),
+        ("<IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>", "alice@corp.example", .reject, .rerouteDisabled),
+    ])
+    func parsedAddressIsDecidedToo(raw: String, parsed: String, verdict: Verdict, rule: Rule) {
+        let decision = Policy().decide(raw, parsed: parsed, client: Self.outside)
+        #expect(decision.verdict == verdict)
+        #expect(decision.rule == rule)
+    }
+
+    @Test(arguments: ["<IMCEAEX-victim%elsewhere.com@corp.example>", "<IMCEAFAX-elsewhere.com!victim@corp.example>",
+                      "<\"IMCEAEX-victim@elsewhere.com\"@corp.example>", "<@hop:IMCEAEX-x@corp.example>"])
+    func routingSyntaxInAnIMCEALocalPartIsARerouteAttempt(recipient: String) {
+        #expect(Policy().decide(recipient, client: Self.outside).rule == .rerouteDisabled)
+    }
+
+    @Test func nestingPastTheDepthLimitIsRejectedForEveryClient() {
+        var address = "victim@elsewhere.com"
+        for _ in 0..<9 { address = "IMCEASMTP-" + address.utf8.map { b -> String in
+            let c = Character(Unicode.Scalar(b))
+            return c.isLetter || c.isNumber ? String(c) : "+" + String(b, radix: 16, uppercase: true)
+        }.joined() + "@corp.example" }
+        let decision = Self.siteConnector.decide(address, client: Self.peer)
+        #expect(decision.address.depthExceeded)
+        #expect(decision.verdict == .reject)
+        #expect(decision.reply?.description.hasSuffix("encapsulation nested too deep") == true)
+    }
+
     @Test func rerouteYesWithoutRestrictionsHasNone() {
         #expect(!Policy.init().hasRelayRestrictions)
         #expect(Self.siteConnector.hasRelayRestrictions)

@@ -72,6 +72,15 @@ public struct Decision: Sendable, Equatable {
         self.wouldDeny = wouldDeny
     }
 
+    /// Orders decisions by how much they refuse: reject, then tempfail, then a report-mode would-deny, then continue.
+    public var severity: Int {
+        switch verdict {
+        case .reject: 3
+        case .tempfail: 2
+        case .continue: wouldDeny ? 1 : 0
+        }
+    }
+
     /// True when the recipient is (or in report mode would be) refused.
     public var denies: Bool { verdict != .continue || wouldDeny }
 }

@@ -38,6 +38,7 @@ public struct Policy: Sendable {
     /// What `on_error = tempfail` answers.
     public var errorReply = Policy.template("451 4.3.0 <%r>: relay policy temporarily unavailable, try again later", "4")
 
+    static let tooDeepReply = Policy.template("550 5.1.1 <%r>: Recipient address rejected: encapsulation nested too deep", "5")
     static let unknownRecipientReply = Policy.template("550 5.1.1 <%r>: Recipient address rejected: User unknown", "5")
 
     public init() {}
@@ -52,6 +53,19 @@ public struct Policy: Sendable {
         decision(for: AddressDecoder.decode(raw), client: client)
     }
 
+    /// Decides a recipient the MTA sent as `raw` and parsed as `parsed` (Postfix's `{rcpt_addr}`), and answers the
+    /// stricter of the two decisions. Postfix delivers to the address it parsed, which RFC 822 syntax in the raw
+    /// argument (`<<a>>`, `<Joe <a>>`, comments, backslashes) can hide from a decoder of the raw text.
+    public func decide(_ raw: String, parsed: String?, client: Client) -> Decision {
+        let first = decide(raw, client: client)
+        guard let parsed, !parsed.isEmpty, parsed != first.address.recipient else { return first }
+        let second = decide(parsed, client: client)
+        // A denial of the raw text keeps it (the reply quotes what the client sent); when both pass, the parsed
+        // address names the rule, since it is the one Postfix delivers to.
+        if second.severity > first.severity || (second.severity == 0 && first.severity == 0) { return second }
+        return first
+    }
+
     /// Decides an already decoded recipient.
     public func decide(_ address: DecodedAddress, client: Client) -> Decision {
         decision(for: address, client: client)
@@ -60,7 +74,10 @@ public struct Policy: Sendable {
     // `consuming` down to the Decision: the decoded address moves into it instead of being copied (a retain and a
     // release of each of its strings) and the original destroyed.
     private func decision(for address: consuming DecodedAddress, client: Client) -> Decision {
-        // 1. Types no one may send to, whoever the client is.
+        // 1. Types no one may send to, whoever the client is; and nesting too deep to see what is inside.
+        if address.depthExceeded {
+            return deny(address, .imceaRejectType, action: .reject, reject: Self.tooDeepReply, tempfail: Self.tooDeepReply)
+        }
         if let layer = address.layers.first(where: { imceaRejectTypes.contains($0.type) }) {
             return deny(address, .imceaRejectType, action: .reject,
                         reject: Self.imceaTypeReply(layer.type), tempfail: Self.imceaTypeReply(layer.type))
@@ -101,7 +118,12 @@ public struct Policy: Sendable {
         if address.layers.contains(where: { imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil) }) {
             return true
         }
-        return routedAddresses == .reroute && address.form.isRouted
+        guard routedAddresses == .reroute else { return false }
+        if address.form.isRouted { return true }
+        // An IMCEA local part encodes `@`, `%` and `!` as +HH; raw ones route the outer address (Postfix's percent
+        // hack and bang paths apply to `IMCEAEX-victim%elsewhere.com@local` whatever the type says).
+        return !address.layers.isEmpty
+            && (address.recipient.hasPrefix("@") || address.localPart.utf8.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "!") })
     }
 
     enum Restriction { case allowed, never, denied, undecidable }
