@@ -5,7 +5,7 @@ import Testing
 /// outside client: `mynetworks` holds only an address nobody uses. corp.example is still a relay domain, so
 /// `reject_unauth_destination` lets the IMCEA recipient through to the milter.
 enum FaultGateway {
-    static func options(_ milter: FaultMilter) -> PostfixOptions {
+    static func options(_ milter: RelayGuardProcess) -> PostfixOptions {
         PostfixOptions(milter: milter.postfixMilter(), mynetworks: "192.0.2.250/32")
     }
 
@@ -25,7 +25,7 @@ struct FaultKillTests {
 
     @Test("kill -9 mid-run, restart on the same port: every message delivered or 4xx, nothing must-deny delivered")
     func killAndRestart() async throws {
-        try await withFaultMilter { milter in
+        try await withRelayGuard { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
                 let allowed = SMTPSource(sender: "kill-allowed@outside.example", recipient: FaultGateway.allowed,
                                          messages: Self.messagesPerStream, sessions: 4)
@@ -63,7 +63,7 @@ struct FaultKillTests {
     }
 
     private func check(_ allowed: SMTPSourceReport, _ denied: SMTPSourceReport, postfix: PostfixInstance,
-                       milter: FaultMilter, downtime: Duration, elapsed: Duration, decisionsAfterRestart: Int) throws {
+                       milter: RelayGuardProcess, downtime: Duration, elapsed: Duration, decisionsAfterRestart: Int) throws {
         let maillog = FaultMaillog(postfix)
         let delivered = try postfix.sink.messages(from: allowed.source.sender).count
         let wrong = try FaultGateway.wronglyDelivered(postfix)

@@ -37,7 +37,7 @@ struct FaultPeerTests {
     }
 
     /// One session through Postfix while the milter is busy: the IMCEA recipient refused, alice accepted.
-    static func probe(_ postfix: PostfixInstance, _ milter: FaultMilter, sender: String) async throws {
+    static func probe(_ postfix: PostfixInstance, _ milter: RelayGuardProcess, sender: String) async throws {
         let result = try await Swaks.send(to: postfix, from: sender,
                                           recipients: [FaultGateway.mustDeny, FaultGateway.allowed],
                                           client: Clients.outside)
@@ -47,7 +47,7 @@ struct FaultPeerTests {
 
     @Test("stalled and half-sent peers and a burst of 500 sessions: Postfix sessions still answered, memory returns")
     func stalledPeersAndBurst() async throws {
-        try await withFaultMilter { milter in
+        try await withRelayGuard { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
                 let clock = ContinuousClock()
                 // Warm up: the first session's one-time allocations belong to the idle figure.

@@ -26,7 +26,7 @@ struct FaultReloadTests {
     }
 
     /// Sends SIGUSR1 and waits for the reload's outcome line (loaded or failed); returns it.
-    static func reload(_ milter: FaultMilter) async throws -> Substring {
+    static func reload(_ milter: RelayGuardProcess) async throws -> Substring {
         let outcome = { (line: Substring) in line.contains("loaded, policy=") || line.contains("reload failed:") }
         let seen = milter.log().split(separator: "\n").filter(outcome).count
         try milter.send(SIGUSR1)
@@ -37,16 +37,16 @@ struct FaultReloadTests {
     }
 
     /// The decision relayguard logged last for the probe client.
-    static func lastProbeDecision(_ milter: FaultMilter) -> MilterDecisionLine? {
+    static func lastProbeDecision(_ milter: RelayGuardProcess) -> MilterDecisionLine? {
         milter.log().split(separator: "\n").reversed().lazy.compactMap(MilterDecisionLine.init)
             .first { $0["client"] == probeClient }
     }
 
     @Test("valid and broken files alternate: decisions follow the last valid file, no session fails")
     func reloadsUnderTraffic() async throws {
-        try await withFaultMilter(Self.validFiles[0].settings) { milter in
+        try await withRelayGuard(Self.validFiles[0].settings) { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
-                let broken = Self.brokenFiles(missing: milter.path("vanished-clients.txt"))
+                let broken = Self.brokenFiles(missing: milter.scratchPath("vanished-clients.txt"))
                 let traffic = Traffic(postfix: postfix)
                 let trafficTask = Task { try await traffic.run() }
                 var generation = 0

@@ -4,7 +4,7 @@ import Testing
 @Suite("Fault: resource exhaustion")
 struct FaultResourceTests {
     /// One milter session from 192.0.2.10 with the IMCEA recipient: its reply and the logged policy generation.
-    static func probe(_ milter: FaultMilter) async throws -> (reply: String?, policy: String?) {
+    static func probe(_ milter: RelayGuardProcess) async throws -> (reply: String?, policy: String?) {
         let replies = try await FaultMilterClient.detached {
             try FaultMilterClient(port: milter.port).transaction(
                 clientIP: FaultReloadTests.probeClient, recipients: ["<\(FaultGateway.mustDeny)>"])
@@ -23,8 +23,8 @@ struct FaultResourceTests {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
             }),
         ]
-        try await withFaultMilter() { milter in
-            let clients = milter.path("relay-clients.txt")
+        try await withRelayGuard { milter in
+            let clients = milter.scratchPath("relay-clients.txt")
             func restore() throws {
                 try? FileManager.default.removeItem(atPath: clients)
                 try "# relay peers\n192.0.2.0/24\n".write(toFile: clients, atomically: false, encoding: .utf8)

@@ -7,7 +7,7 @@ struct FaultStopTests {
 
     @Test("SIGTERM under load: exit 0 within 10 s, in-flight and later sessions tempfailed, nothing must-deny delivered")
     func stopUnderLoad() async throws {
-        try await withFaultMilter { milter in
+        try await withRelayGuard { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
                 let allowedRun = try SMTPSource(sender: "stop-allowed@outside.example", recipient: FaultGateway.allowed,
                                                 messages: Self.messagesPerStream, sessions: 4).start(against: postfix)

@@ -46,7 +46,7 @@ struct MiltertestRecipientTests {
           arguments: ["reject", "tempfail"])
     func deniesRoutedForms(action: String) async throws {
         let cases = Self.cases(action: action)
-        try await withMilterDaemon(["reroute_action = \(action)"]) { milter in
+        try await withRelayGuard(["reroute_action = \(action)"]) { milter in
             let transaction = MilterTransaction(client: "203.0.113.9", queueID: "QID1",
                                                 recipients: cases.map { ($0.recipient, $0.reply) })
             let decisions = try await play(transaction, on: milter)
@@ -114,7 +114,7 @@ struct MiltertestRelayTests {
         ]
         var transaction = client.transaction
         transaction.recipients = cases.map { (address: $0.recipient, reply: $0.reply) }
-        try await withMilterDaemon(Self.settings) { milter in
+        try await withRelayGuard(Self.settings) { milter in
             let decisions = try await play(transaction, on: milter)
             for (decision, expected) in zip(decisions, cases) {
                 expectDecision(decision, matches: expected)
@@ -130,7 +130,7 @@ struct MiltertestRelayTests {
     @Test("without relay_authenticated, a SASL login grants nothing")
     func authenticationNeedsTheSetting() async throws {
         let settings = Self.settings.filter { !$0.hasPrefix("relay_authenticated") }
-        try await withMilterDaemon(settings) { milter in
+        try await withRelayGuard(settings) { milter in
             let transaction = MilterTransaction(client: "198.51.100.7", auth: "bob",
                                                 recipients: [(imcea, .replycode), (outside, .replycode)])
             let decisions = try await play(transaction, on: milter)
@@ -183,7 +183,7 @@ struct MiltertestMacroTests {
         let allowed = path.rule == "reroute-allowed"
         var transaction = path.transaction
         transaction.recipients = [(address: imcea, reply: allowed ? .continue : .replycode)]
-        try await withMilterDaemon(Self.settings) { milter in
+        try await withRelayGuard(Self.settings) { milter in
             let decisions = try await play(transaction, on: milter)
             #expect(decisions.first?["rule"] == path.rule)
             #expect(decisions.first?["client"] == path.loggedClient)
@@ -193,7 +193,7 @@ struct MiltertestMacroTests {
     @Test("no address at all: a rule that needs it answers on_error", arguments: ["tempfail", "accept"])
     func unknownClient(onError: String) async throws {
         let accept = onError == "accept"
-        try await withMilterDaemon(Self.settings + ["on_error = \(onError)"]) { milter in
+        try await withRelayGuard(Self.settings + ["on_error = \(onError)"]) { milter in
             let transaction = MilterTransaction(
                 socketAddress: "unspec",
                 recipients: [(imcea, accept ? .continue : .replycode), (alice, .continue)])
@@ -209,7 +209,7 @@ struct MiltertestMacroTests {
 
     @Test("the queue id macro i names the log line; without it the line says NOQUEUE")
     func queueID() async throws {
-        try await withMilterDaemon(Self.settings) { milter in
+        try await withRelayGuard(Self.settings) { milter in
             let withID = try await play(MilterTransaction(client: "192.0.2.10", queueID: "4XYZ1234",
                                                           recipients: [(alice, .continue)]), on: milter)
             let without = try await play(MilterTransaction(client: "192.0.2.10", recipients: [(alice, .continue)]),
@@ -228,7 +228,7 @@ struct MiltertestReportModeTests {
     func reportMode() async throws {
         let x500 = "<IMCEAX500-+2Fo+3DCorp+2Fcn+3Dalice@corp.example>"
         let settings = ["mode = report", "local_domains = corp.example"]
-        try await withMilterDaemon(settings) { milter in
+        try await withRelayGuard(settings) { milter in
             let transaction = MilterTransaction(
                 client: "203.0.113.9",
                 recipients: [(imcea, .continue), (x500, .continue), ("<a%b@corp.example>", .continue),
@@ -250,7 +250,7 @@ struct MiltertestStopTests {
     @Test("SIGTERM and SIGINT stop the milter with exit status 0 while a session is open",
           arguments: [("SIGTERM", SIGTERM), ("SIGINT", SIGINT)])
     func stop(name: String, signal: Int32) async throws {
-        let milter = try await MilterDaemon()
+        let milter = try await RelayGuardProcess()
         var transaction = MilterTransaction(client: "203.0.113.9", recipients: [(imcea, .replycode), (alice, .continue)])
         transaction.holdBefore = 1
         transaction.goFile = milter.scratchPath("go")

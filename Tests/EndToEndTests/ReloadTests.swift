@@ -10,13 +10,13 @@ struct ReloadTests {
     static let alice = "<alice@corp.example>"
 
     /// One fresh session from 192.0.2.10 with the IMCEA recipient; returns its decision.
-    static func probe(_ milter: MilterDaemon, expecting reply: MilterReplyCode) async throws -> MilterDecisionLine {
+    static func probe(_ milter: RelayGuardProcess, expecting reply: MilterReplyCode) async throws -> MilterDecisionLine {
         let decisions = try await play(MilterTransaction(client: "192.0.2.10", recipients: [(imcea, reply)]), on: milter)
         return decisions[0]
     }
 
     /// Sends SIGUSR1 and waits for the reload's outcome line.
-    static func reload(_ milter: MilterDaemon, expecting text: String) async throws -> Substring {
+    static func reload(_ milter: RelayGuardProcess, expecting text: String) async throws -> Substring {
         let seen = milter.logLines(containing: text).count
         try milter.send(SIGUSR1)
         try await waitUntil("relayguard to log \"\(text)\" after SIGUSR1") {
@@ -27,7 +27,7 @@ struct ReloadTests {
 
     @Test("a held session keeps its policy; new sessions get the reloaded one; a broken file changes nothing")
     func reload() async throws {
-        try await withMilterDaemon(["reroute = no"]) { milter in
+        try await withRelayGuard(["reroute = no"]) { milter in
             // 1. A session opened under policy 0 answers its first recipient, then waits.
             var held = MilterTransaction(client: "192.0.2.10", recipients: [(Self.imcea, .replycode),
                                                                              (Self.imcea, .replycode),

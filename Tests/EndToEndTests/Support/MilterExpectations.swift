@@ -18,7 +18,7 @@ struct MilterCase: Sendable, CustomTestStringConvertible {
 /// decisions this session logged, one per recipient in order.
 func play(
     _ transaction: MilterTransaction,
-    on milter: MilterDaemon,
+    on milter: RelayGuardProcess,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> [MilterDecisionLine] {
     let before = milter.decisions().count

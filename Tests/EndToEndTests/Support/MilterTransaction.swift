@@ -82,14 +82,14 @@ struct MiltertestResult: Sendable, CustomStringConvertible {
 /// Runs OpenDKIM's `miltertest` with a script from the `miltertest` resource directory.
 enum Miltertest {
     /// Plays `transaction` against `milter` and waits for miltertest to finish.
-    static func run(_ transaction: MilterTransaction, against milter: MilterDaemon) async throws -> MiltertestResult {
+    static func run(_ transaction: MilterTransaction, against milter: RelayGuardProcess) async throws -> MiltertestResult {
         let output = try await runCommand(try RequiredTool.miltertest.path(),
                                           try arguments(transaction, socket: milter.socket), timeout: .seconds(60))
         return MiltertestResult(output: output)
     }
 
     /// Starts `transaction` without waiting (for sessions held open across a reload or a stop).
-    static func start(_ transaction: MilterTransaction, against milter: MilterDaemon) throws -> RunningMiltertest {
+    static func start(_ transaction: MilterTransaction, against milter: RelayGuardProcess) throws -> RunningMiltertest {
         RunningMiltertest(try ChildProcess(try RequiredTool.miltertest.path(),
                                            try arguments(transaction, socket: milter.socket)))
     }

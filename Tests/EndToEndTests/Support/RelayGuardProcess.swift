@@ -1,91 +1,115 @@
 import Foundation
+import Synchronization
 
-/// The `relayguard` milter running in the foreground (`relayguard run --config PATH`) on a free loopback port.
+/// `relayguard run --config PATH` on a free loopback port: the one way the end-to-end tests start the milter.
 ///
-/// The config file is written from `settings` plus the `socket` line; decisions are logged to stderr, which
-/// `log()` returns for assertions and failure messages.
+/// The config file is `socket`, `user = nobody` (unless `settings` has a `user` line), then `settings`, so the first
+/// setting is line 3. Port and config stay for the life of the object: after `killHard()`, `start()` runs it again
+/// where Postfix expects it, and `log()` keeps the stderr of every run. The directory is world-readable, so a reload
+/// after the drop to `nobody` still reads the file.
 final class RelayGuardProcess: Sendable {
     let port: UInt16
     let configPath: String
-    private let child: ChildProcess
+    private let binary: String
     private let directory: TemporaryDirectory
+    /// Every process started so far, oldest first; the last one is the current run.
+    private let runs = Mutex<[ChildProcess]>([])
 
-    /// Starts the milter and waits until it accepts connections.
+    /// Writes the config and starts the milter; returns once it accepts connections.
     ///
-    /// - Parameter settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`; `user = nobody`
-    ///   is added unless a `user` line is given.
+    /// - Parameter settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`.
     init(settings: [String] = []) async throws {
-        let binary = try Self.binaryPath()
+        binary = try Self.binaryPath()
         port = try FreePort.allocate()
         directory = try TemporaryDirectory(prefix: "relayguard-e2e-milter")
-        // relayguard refuses to keep root; like a real install it drops to `user` after opening the socket.
-        let setsUser = settings.contains { $0.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) == "user" }
-        let defaults = ["socket = inet:\(port)@127.0.0.1"] + (setsUser ? [] : ["user = nobody"])
-        let config = (defaults + settings).joined(separator: "\n") + "\n"
-        configPath = try directory.write(config, to: "relayguard.conf")
+        configPath = directory.path + "/relayguard.conf"
         do {
-            child = try ChildProcess(binary, ["run", "--config", configPath])
+            try rewriteConfig(settings)
+            try await start()
         } catch {
-            directory.remove()
+            await stop()
             throw error
         }
-        do {
-            try await FreePort.waitUntilListening(port, what: "relayguard", whileAlive: { [child] in child.isRunning })
-        } catch {
-            let output = child.output()
-            await child.stop()
-            child.discardOutputFiles()
-            directory.remove()
-            throw HarnessError("\(error)\nconfig \(configPath):\n\(config)\n\(output)")
-        }
     }
+
+    /// libmilter's socket specification, as miltertest's `sock` variable takes it.
+    var socket: String { "inet:\(port)@127.0.0.1" }
 
     /// What Postfix needs to call this milter.
     func postfixMilter(defaultAction: String = "tempfail") -> PostfixOptions.Milter {
         PostfixOptions.Milter(port: port, defaultAction: defaultAction)
     }
 
-    /// stdout and stderr so far.
+    /// A path inside the milter's directory (removed with it), e.g. for a miltertest go file or an included list.
+    func scratchPath(_ name: String) -> String { directory.path + "/" + name }
+
+    /// Replaces the config file atomically (write and rename: a reload reads the old or the new file, never half of
+    /// one), keeping the socket line first so a reload never sees a socket change.
+    func rewriteConfig(_ settings: [String]) throws {
+        // As in production, root hands the milter to an unprivileged user once the socket is open.
+        let setsUser = settings.contains { $0.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) == "user" }
+        let header = ["socket = \(socket)"] + (setsUser ? [] : ["user = nobody"])
+        try ((header + settings).joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configPath)
+    }
+
+    /// Starts a run on the port and waits until it accepts connections. The previous run must be gone.
+    func start() async throws {
+        let child = try ChildProcess(binary, ["run", "--config", configPath])
+        runs.withLock { $0.append(child) }
+        do {
+            try await FreePort.waitUntilListening(port, what: "relayguard", whileAlive: { child.isRunning })
+        } catch {
+            let config = (try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""
+            throw HarnessError("\(error)\nconfig \(configPath):\n\(config)\n\(child.output())")
+        }
+    }
+
+    private var current: ChildProcess? { runs.withLock { $0.last } }
+
+    var processIdentifier: Int32 { current?.processIdentifier ?? -1 }
+    var isRunning: Bool { current?.isRunning ?? false }
+    /// The current run's exit status; only meaningful once it has exited.
+    var exitCode: Int32 { current?.exitCode ?? -1 }
+
+    /// Sends `signal` (SIGUSR1, SIGTERM, SIGINT, SIGKILL) to the current run.
+    func send(_ signal: Int32) throws {
+        guard let current, kill(current.processIdentifier, signal) == 0 else {
+            throw HarnessError("kill(\(processIdentifier), \(signal)) failed: errno \(errno)")
+        }
+    }
+
+    /// `kill -9` and wait until the process is reaped (the kernel has closed its listening socket by then).
+    func killHard() async throws {
+        try send(SIGKILL)
+        guard try await waitForExit(timeout: .seconds(10)) else {
+            throw HarnessError("relayguard (pid \(processIdentifier)) survived SIGKILL")
+        }
+    }
+
+    /// Waits for the current run to exit; false if it still runs after `timeout`.
+    func waitForExit(timeout: Duration) async throws -> Bool {
+        guard let current else { return true }
+        return try await current.waitForExit(timeout: timeout)
+    }
+
+    /// stderr of every run so far, in order: startup, decisions, reloads.
     func log() -> String {
-        child.output()
+        runs.withLock { $0.map { $0.capturedOutput().stderr }.joined() }
     }
 
-    /// Stops the milter. libmilter may take seconds to return from `smfi_main` after SIGTERM; the tests do not
-    /// wait for that and kill it after a short grace period.
+    /// Stops every run without waiting out libmilter's ~5 s shutdown (SIGTERM, then SIGKILL after a short grace)
+    /// and removes the files. The stop tests signal and wait themselves before calling this. Safe to call twice.
     func stop() async {
-        await child.stop(grace: .milliseconds(300))
-        child.discardOutputFiles()
+        for child in runs.withLock({ $0 }) {
+            await child.stop(grace: .milliseconds(300))
+            child.discardOutputFiles()
+        }
         directory.remove()
-    }
-
-    /// The built `relayguard` executable: `RELAYGUARD_BINARY` if set, else the build products directory that holds
-    /// this test bundle's resources (SwiftPM builds the executable there because EndToEndTests depends on it).
-    static func binaryPath() throws -> String {
-        if let override = ProcessInfo.processInfo.environment["RELAYGUARD_BINARY"], !override.isEmpty {
-            guard FileManager.default.isExecutableFile(atPath: override) else {
-                throw HarnessError("RELAYGUARD_BINARY=\(override) is not an executable file")
-            }
-            return override
-        }
-        let productsDirectories = [
-            Bundle.module.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-        ]
-        for directory in productsDirectories {
-            let candidate = directory.appendingPathComponent("relayguard").path
-            if FileManager.default.isExecutableFile(atPath: candidate) {
-                return candidate
-            }
-        }
-        throw HarnessError(
-            "the relayguard executable was not found next to the test bundle (looked in "
-                + productsDirectories.map(\.path).joined(separator: ", ")
-                + "); build it with `swift build --product relayguard` or set RELAYGUARD_BINARY")
     }
 }
 
-/// Runs `body` with a started relayguard milter and always stops it afterwards.
+/// Runs `body` with a started relayguard and always stops it afterwards; on failure prints the end of its log.
 func withRelayGuard<T: Sendable>(
     _ settings: [String] = [],
     _ body: (RelayGuardProcess) async throws -> T
@@ -96,6 +120,7 @@ func withRelayGuard<T: Sendable>(
         await milter.stop()
         return result
     } catch {
+        print("relayguard log (tail):\n\(milter.log().suffix(3000))")
         await milter.stop()
         throw error
     }
