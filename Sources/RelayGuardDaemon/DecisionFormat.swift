@@ -12,21 +12,30 @@ public enum DecisionFormat {
 
     /// Everything but the verdict: `reply=... rule=... [would_deny=yes] form=... inner=... recipient=...`.
     public static func fields(_ decision: Decision) -> String {
-        var fields = ["reply=" + (decision.reply.map { quoted($0.description) } ?? "-")]
-        fields.append("rule=" + decision.rule.rawValue)
-        if decision.wouldDeny { fields.append("would_deny=yes") }
-        fields.append(address(decision.address))
-        return fields.joined(separator: " ")
+        // Built in one string: this runs once per recipient on the milter's RCPT path (the decision log line).
+        var text = "reply="
+        text.reserveCapacity(256)
+        if let reply = decision.reply { text += quoted(reply.description) } else { text += "-" }
+        text += " rule=" + decision.rule.rawValue
+        if decision.wouldDeny { text += " would_deny=yes" }
+        text += " "
+        appendAddress(decision.address, to: &text)
+        return text
     }
 
     /// `form=imcea imcea_type=SMTP inner=victim@elsewhere.com recipient=<...>`.
     public static func address(_ address: DecodedAddress) -> String {
-        var fields = ["form=" + address.form.rawValue]
-        if let type = address.imceaType { fields.append("imcea_type=" + quotedIfNeeded(type)) }
-        if address.depthExceeded { fields.append("depth_exceeded=yes") }
-        fields.append("inner=" + (address.inner.map(quotedIfNeeded) ?? "-"))
-        fields.append("recipient=" + quotedIfNeeded("<\(address.recipient)>"))
-        return fields.joined(separator: " ")
+        var text = ""
+        appendAddress(address, to: &text)
+        return text
+    }
+
+    private static func appendAddress(_ address: DecodedAddress, to text: inout String) {
+        text += "form=" + address.form.rawValue
+        if let type = address.imceaType { text += " imcea_type=" + quotedIfNeeded(type) }
+        if address.depthExceeded { text += " depth_exceeded=yes" }
+        text += " inner=" + (address.inner.map(quotedIfNeeded) ?? "-")
+        text += " recipient=" + quotedIfNeeded("<\(address.recipient)>")
     }
 
     /// One JSON object: recipient, verdict, code, xcode, text, rule, form, imcea_type, inner, would_deny.
@@ -49,20 +58,23 @@ public enum DecisionFormat {
 
     /// Quotes a value with `"` when it has blanks, quotes, `=` or control characters; escapes `"`, `\` and controls.
     public static func quotedIfNeeded(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && $0 != "\"" && $0 != "\\" && $0 != "=" }
+        // Byte-wise: every byte of a multi-byte UTF-8 sequence is >= 0x80, so only ASCII can need quoting.
+        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != 0x22 && $0 != 0x5C && $0 != 0x3D }
         return plain ? value : quoted(value)
     }
 
     static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: out += String(format: "\\x%02X", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = [0x22]
+        out.reserveCapacity(value.utf8.count + 8)
+        for byte in value.utf8 {
+            switch byte {
+            case 0x22, 0x5C: out += [0x5C, byte]
+            case 0..<0x20, 0x7F: out += [0x5C, 0x78, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]   // \xHH
+            default: out.append(byte)
             }
         }
-        return out + "\""
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
     }
 }
