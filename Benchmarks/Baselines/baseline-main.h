@@ -17,7 +17,7 @@ static sfsistat baseline_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long
     if (macros) {
         smfi_setsymlist(ctx, SMFIM_CONNECT, "{client_addr} {daemon_addr}");
         smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} i");
-        smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i");
+        smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
     }
     *pf0 = macros ? SMFIF_SETSYMLIST : 0;
     *pf1 = (SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN) & f1;

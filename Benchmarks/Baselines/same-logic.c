@@ -129,6 +129,12 @@ static sfsistat baseline_envrcpt(SMFICTX *ctx, char **argv)
     const char *address = raw;
     if (length >= 2 && raw[0] == '<' && raw[length - 1] == '>') { address++; length -= 2; }
     enum attempt attempt = classify(address, length);
+    /* Like RelayGuard, also decide Postfix's parsed {rcpt_addr}; the stricter answer wins. */
+    const char *parsed = smfi_getsymval(ctx, "{rcpt_addr}");
+    if (parsed && attempt != ALWAYS_REJECT) {
+        enum attempt second = classify(parsed, strlen(parsed));
+        if (second == ALWAYS_REJECT || attempt == PLAIN) attempt = second;
+    }
     if (attempt == PLAIN) return SMFIS_CONTINUE;
     if (attempt != ALWAYS_REJECT && s && s->relay_client == 1) return SMFIS_CONTINUE;
     if (!s || s->relay_client < 0) return SMFIS_TEMPFAIL;

@@ -49,7 +49,7 @@ struct SessionRunner {
         let requested = macroLists(answer.dropFirst(12))
         record(.negotiate, since: &started, tally)
 
-        let values = macroValues(client: client, session: n)
+        var values = macroValues(client: client, session: n)
         func stage(_ stage: MilterProtocol.Stage, _ data: [UInt8], skip: UInt32, noReply: UInt32, _ which: WorkerTally.Command) throws -> UInt8 {
             var macros: [UInt8] = [stage.command]
             for name in requested[stage] ?? stage.postfixDefaultMacros {
@@ -88,6 +88,9 @@ struct SessionRunner {
             for recipient in recipients {
                 var rcpt: [UInt8] = []
                 rcpt.appendString(recipient.address)
+                // Postfix's parsed recipient: without the angle brackets, and its domain.
+                values["{rcpt_addr}"] = String(recipient.address.dropFirst().dropLast())
+                values["{rcpt_host}"] = String(recipient.domain)
                 let verdict = try stage(.rcpt, rcpt, skip: MilterProtocol.noRcpt, noReply: MilterProtocol.noReplyRcpt, .rcpt)
                 tally.recipients += 1
                 let denied = verdict != UInt8(ascii: "c") && verdict != UInt8(ascii: "a")
