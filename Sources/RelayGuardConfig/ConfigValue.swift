@@ -118,17 +118,26 @@ struct ConfigValue {
         return handled ?? false
     }
 
+    /// How many diagnostics of one kind a list reports one by one.
+    static let listedPerKind = 20
+
     /// A CIDR list: prefixes, bare addresses and included files. Host bits set is a warning, not an error.
     func cidrSet(_ diagnostics: inout [ConfigDiagnostic]) -> CIDRSet {
         var prefixes: [CIDRPrefix] = []
         // Kept apart and appended last, so every diagnostic lands where it did when the list was read in full first.
         var parseDiagnostics: [ConfigDiagnostic] = []
+        // A generated list can hold a million entries: name the first few of each kind, count the rest.
+        var hostBits = 0
+        var bad = 0
         forEachItem(&diagnostics) { item in
             do throws(CIDRParseError) {
                 let prefix = try CIDRPrefix(parsing: item.text)
                 if prefix.hadHostBits {
-                    parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
-                        text: .hostBits(key: key, entry: item.text), severity: .warning))
+                    hostBits += 1
+                    if hostBits <= Self.listedPerKind {
+                        parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
+                            text: .hostBits(key: key, entry: item.text), severity: .warning))
+                    }
                 }
                 if prefix.length == 0, key != "relay_never" {
                     parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line,
@@ -136,8 +145,17 @@ struct ConfigValue {
                 }
                 prefixes.append(prefix)
             } catch {
-                parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message: "\(key): \(error.message)"))
+                bad += 1
+                if bad <= Self.listedPerKind {
+                    parseDiagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message: "\(key): \(error.message)"))
+                }
             }
+        }
+        if hostBits > Self.listedPerKind {
+            parseDiagnostics.append(diagnostic("\(hostBits - Self.listedPerKind) more entries have host bits set (the first \(Self.listedPerKind) are listed)", severity: .warning))
+        }
+        if bad > Self.listedPerKind {
+            parseDiagnostics.append(diagnostic("\(bad - Self.listedPerKind) more entries are not prefixes (the first \(Self.listedPerKind) are listed)"))
         }
         diagnostics.append(contentsOf: parseDiagnostics)
         return CIDRSet(prefixes)

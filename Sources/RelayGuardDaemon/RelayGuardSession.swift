@@ -83,12 +83,12 @@ final class RelayGuardSession: MilterSession {
 
     func recipient(_ args: [String], macros: MilterMacros) -> MilterVerdict {
         if let id = macros["i"], !id.isEmpty { queueID = id }
-        let policy = snapshot.policy
+        // Through the snapshot, not a local copy: a Policy copy retains every set and string it holds, per RCPT.
         let decision: Decision
         if let recipient = args.first {
-            decision = policy.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
+            decision = snapshot.policy.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
         } else {
-            decision = policy.error(AddressDecoder.decode(""))
+            decision = snapshot.policy.error(AddressDecoder.decode(""))
         }
         log(decision)
         metrics.record(decision)

@@ -171,6 +171,24 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func longListsNameTheFirstProblemsAndCountTheRest() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rg-many-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let hostBits = (0..<1000).map { "10.\($0 / 256).\($0 % 256).1/24" }.joined(separator: "\n")
+        try hostBits.write(to: directory.appendingPathComponent("host-bits.cidr"), atomically: true, encoding: .utf8)
+        let warnings = try Self.parse("reroute = yes\nrelay_clients = file:host-bits.cidr", base: directory.path).warnings
+        #expect(warnings.count == 21)
+        #expect(warnings.map(\.description).contains("relayguard.conf:2: warning: relay_clients: 980 more entries have host bits set (the first 20 are listed)"))
+
+        let bad = (0..<30).map { "300.0.0.\($0)" }.joined(separator: "\n")
+        try bad.write(to: directory.appendingPathComponent("bad.cidr"), atomically: true, encoding: .utf8)
+        let errors = Self.errors("reroute = yes\nrelay_clients = file:bad.cidr", base: directory.path)
+        // 20 listed, the count of the rest, and reroute = yes left without a valid relay_clients entry.
+        #expect(errors.count == 22)
+        #expect(errors.contains("relayguard.conf:2: relay_clients: 10 more entries are not prefixes (the first 20 are listed)"))
+    }
+
     @Test func missingFileIsAnError() {
         #expect(throws: ConfigError.self) { try Configuration.load(path: "/nonexistent/relayguard.conf") }
     }
