@@ -58,6 +58,15 @@ let package = Package(
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .testTarget(
+            name: "RelayGuardDaemonTests",
+            dependencies: [
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter",
+                .product(name: "Logging", package: "swift-log"),
+                // A private registry per test, so the counters can be read and checked to add up.
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["relayguard", "relayguard-milter-load"],
             resources: [.copy("miltertest")]

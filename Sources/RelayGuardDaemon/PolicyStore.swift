@@ -1,5 +1,4 @@
 import RelayPolicy
-import Synchronization
 
 /// The policy in force, swapped whole on reload.
 ///
@@ -18,10 +17,11 @@ public final class PolicyStore: Sendable {
         }
     }
 
-    private let current: Mutex<Snapshot>
+    /// `Locked`, not `Synchronization.Mutex`: ThreadSanitizer must see this lock (see `Locked`).
+    private let current: Locked<Snapshot>
 
     public init(_ policy: Policy) {
-        current = Mutex(Snapshot(policy: policy, generation: 0))
+        current = Locked(Snapshot(policy: policy, generation: 0))
     }
 
     /// The snapshot new sessions use.

@@ -21,17 +21,18 @@ public final class RelayGuardMetrics: Sendable {
     let undecidable: Counter
     let reloadErrors: Counter
 
-    public init() {
+    /// `factory` is the bootstrapped backend by default; tests pass their own registry's to read the counters.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
         decisionCounters = Self.verdicts.map { verdict in
             Rule.allCases.map { rule in
-                Counter(label: "relayguard_decisions_total", dimensions: [("verdict", verdict.rawValue), ("rule", rule.rawValue)])
+                Counter(label: "relayguard_decisions_total", dimensions: [("verdict", verdict.rawValue), ("rule", rule.rawValue)], factory: factory)
             }
         }
-        sessions = Counter(label: "relayguard_sessions_total")
-        reloadsOK = Counter(label: "relayguard_reloads_total", dimensions: [("result", "ok")])
-        reloadsFailed = Counter(label: "relayguard_reloads_total", dimensions: [("result", "failed")])
-        undecidable = Counter(label: "relayguard_errors_total", dimensions: [("kind", "undecidable")])
-        reloadErrors = Counter(label: "relayguard_errors_total", dimensions: [("kind", "reload")])
+        sessions = Counter(label: "relayguard_sessions_total", factory: factory)
+        reloadsOK = Counter(label: "relayguard_reloads_total", dimensions: [("result", "ok")], factory: factory)
+        reloadsFailed = Counter(label: "relayguard_reloads_total", dimensions: [("result", "failed")], factory: factory)
+        undecidable = Counter(label: "relayguard_errors_total", dimensions: [("kind", "undecidable")], factory: factory)
+        reloadErrors = Counter(label: "relayguard_errors_total", dimensions: [("kind", "reload")], factory: factory)
     }
 
     /// Counts one recipient's decision.

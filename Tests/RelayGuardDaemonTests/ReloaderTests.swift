@@ -1,0 +1,82 @@
+import Foundation
+import Prometheus
+import RelayGuardConfig
+import Testing
+
+@testable import RelayGuardDaemon
+
+/// `Reloader.reload()`: a broken file keeps the running snapshot (same object, same generation) and logs every
+/// error with its file:line; the next valid file installs the next generation.
+@Suite("Reloader")
+struct ReloaderTests {
+    struct BrokenFile: Sendable, CustomTestStringConvertible {
+        var name: String
+        /// Writes the broken state into the config file at `path`.
+        var breakFile: @Sendable (_ path: String) throws -> Void
+        /// A fragment of the logged error.
+        var error: String
+        var testDescription: String { name }
+    }
+
+    static let brokenFiles = [
+        BrokenFile(name: "unknown key", breakFile: { try write("reroute = yes\nrerout = no\n", to: $0) },
+                   error: #"relayguard.conf:2: unknown key "rerout" (did you mean "reroute"?)"#),
+        BrokenFile(name: "bad value", breakFile: { try write("reroute = maybe\n", to: $0) },
+                   error: "relayguard.conf:1: "),
+        BrokenFile(name: "bad CIDR", breakFile: { try write("reroute = yes\nrelay_clients = 192.0.2.0/33\n", to: $0) },
+                   error: "relayguard.conf:2: "),
+        BrokenFile(name: "vanished file", breakFile: { try FileManager.default.removeItem(atPath: $0) },
+                   error: "cannot read config file"),
+    ]
+
+    static func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    @Test("a broken file keeps the generation and the policy; the next valid file installs the next", arguments: brokenFiles)
+    func brokenFileKeepsGeneration(broken: BrokenFile) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relayguard-reloader-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/relayguard.conf"
+        try Self.write("", to: path)
+
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RelayGuardMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let (logger, lines) = RecordingLogHandler.logger()
+        let running = try Configuration.load(path: path)
+        let store = PolicyStore(running.policy)
+        let reloader = Reloader(path: path, store: store, running: running, logger: logger, metrics: metrics)
+
+        try Self.write("reroute = yes\nrelay_clients = 192.0.2.0/24\n", to: path)
+        reloader.reload()
+        let installed = store.snapshot
+        #expect(installed.generation == 1)
+        #expect(installed.policy.reroute)
+
+        try broken.breakFile(path)
+        reloader.reload()
+        #expect(store.snapshot === installed)
+        #expect(lines.all.contains { $0.hasPrefix("error: ") && $0.contains(broken.error) }, "\(lines.all)")
+        #expect(lines.all.contains("error: reload failed: keeping the running policy (policy=1)"), "\(lines.all)")
+
+        try Self.write("reroute = no\n", to: path)
+        reloader.reload()
+        #expect(store.snapshot.generation == 2)
+        #expect(!store.snapshot.policy.reroute)
+
+        #expect(registry.value(#"relayguard_reloads_total{result="ok"}"#) == 2)
+        #expect(registry.value(#"relayguard_reloads_total{result="failed"}"#) == 1)
+        #expect(registry.value(#"relayguard_errors_total{kind="reload"}"#) == 1)
+    }
+
+    @Test("on the embedded default there is nothing to reload")
+    func embeddedDefault() {
+        let (logger, lines) = RecordingLogHandler.logger()
+        let store = PolicyStore(Configuration.embeddedDefault.policy)
+        let before = store.snapshot
+        Reloader(path: nil, store: store, running: .embeddedDefault, logger: logger).reload()
+        #expect(store.snapshot === before)
+        #expect(lines.all == ["notice: reload: running on the embedded default, nothing to reload"])
+    }
+}
