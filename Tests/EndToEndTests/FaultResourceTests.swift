@@ -5,11 +5,15 @@ import Testing
 struct FaultResourceTests {
     /// One milter session from 192.0.2.10 with the IMCEA recipient: its reply and the logged policy generation.
     static func probe(_ milter: RelayGuardProcess) async throws -> (reply: String?, policy: String?) {
+        let mark = milter.logMark()
         let replies = try await FaultMilterClient.detached {
             try FaultMilterClient(port: milter.port).transaction(
                 clientIP: FaultReloadTests.probeClient, recipients: ["<\(FaultGateway.mustDeny)>"])
         }
-        return (replies.first, FaultReloadTests.lastProbeDecision(milter)?["policy"])
+        let decision = try await milter.waitForLogLine(since: mark, what: "the probe's decision") {
+            MilterDecisionLine($0)?["client"] == FaultReloadTests.probeClient
+        }.line
+        return (replies.first, MilterDecisionLine(decision)?["policy"])
     }
 
     @Test("an included file that is unreadable, vanished or a directory at reload: file:line error, policy stays")
@@ -34,7 +38,7 @@ struct FaultResourceTests {
             // Line 4: after socket and user.
             try milter.rewriteConfig(["reroute = yes", "relay_clients = file:\(clients)"])
             var generation = 0
-            let first = try await FaultReloadTests.reload(milter)
+            let first = try await FaultReloadTests.reload(milter).line
             generation += 1
             try #require(first.contains("loaded, policy=\(generation)"), "\(first)")
             let start = try await Self.probe(milter)
@@ -42,11 +46,10 @@ struct FaultResourceTests {
 
             for breakage in breakages {
                 try breakage.apply(clients)
-                let errorsBefore = milter.logLines(containing: "\(milter.configPath):4: ").count
-                let line = try await FaultReloadTests.reload(milter)
+                let (line, diagnostics) = try await FaultReloadTests.reload(milter)
                 #expect(line.contains("reload failed: keeping the running policy (policy=\(generation))"),
                         "\(breakage.name): \(line)")
-                let errors = milter.logLines(containing: "\(milter.configPath):4: ").dropFirst(errorsBefore)
+                let errors = diagnostics.filter { $0.contains("\(milter.configPath):4: ") }
                 #expect(errors.count == 1 && errors.first?.contains(clients) == true,
                         "\(breakage.name): \(errors)\n\(milter.log().suffix(1500))")
                 print("RELIABILITY resource: \(breakage.name): \(errors.first.map { $0.split(separator: "error: ", maxSplits: 1).last ?? $0 } ?? "-")")
@@ -55,7 +58,7 @@ struct FaultResourceTests {
                 #expect(kept.reply == "continue" && kept.policy == "\(generation)", "\(breakage.name): \(kept)")
 
                 try restore()
-                let back = try await FaultReloadTests.reload(milter)
+                let back = try await FaultReloadTests.reload(milter).line
                 generation += 1
                 #expect(back.contains("loaded, policy=\(generation)"), "\(breakage.name): \(back)")
             }

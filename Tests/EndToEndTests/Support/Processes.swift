@@ -105,6 +105,20 @@ final class ChildProcess: @unchecked Sendable {
         (Self.read(stdoutPath), Self.read(stderrPath))
     }
 
+    /// The bytes of stderr written so far.
+    func stderrSize() -> UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: stderrPath)[.size]) as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// stderr from byte `offset` on: lets a poll read only what was written since it started, however long the
+    /// log has grown (a chatty milter under traffic writes megabytes).
+    func stderr(from offset: UInt64) -> String {
+        guard let handle = FileHandle(forReadingAtPath: stderrPath) else { return "" }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd() else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Both streams, labelled, for failure messages.
     func output() -> String {
         let (stdout, stderr) = capturedOutput()

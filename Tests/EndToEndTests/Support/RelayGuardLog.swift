@@ -27,6 +27,29 @@ extension RelayGuardProcess {
         return logLines(containing: text)[after]
     }
 
+    /// Waits for the first line written after `mark` that satisfies `matches`; returns it and every line since `mark`
+    /// up to it. Each poll reads only the log written since `mark`, so waiting costs the same however long the log is.
+    func waitForLogLine(
+        since mark: LogMark, timeout: Duration = .seconds(10), what: String, where matches: (Substring) -> Bool
+    ) async throws -> (line: Substring, before: [Substring]) {
+        var found: (line: Substring, before: [Substring])?
+        do {
+            try await waitUntil("relayguard to log \(what)", timeout: timeout) {
+                // Only whole lines: the last one may still be being written.
+                let lines = log(since: mark).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                if let index = lines.firstIndex(where: matches) {
+                    found = (lines[index], Array(lines[..<index]))
+                    return true
+                }
+                guard isRunning else { throw HarnessError("relayguard exited (status \(exitCode)) before logging \(what)") }
+                return false
+            }
+        } catch {
+            throw HarnessError("\(error)\nlog since the mark:\n\(log(since: mark).suffix(4000))")
+        }
+        return found!
+    }
+
     /// Waits until `count` decisions are logged.
     func waitForDecisions(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [MilterDecisionLine] {
         do {

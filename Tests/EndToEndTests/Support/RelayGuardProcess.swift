@@ -98,6 +98,26 @@ final class RelayGuardProcess: Sendable {
         runs.withLock { $0.map { $0.capturedOutput().stderr }.joined() }
     }
 
+    /// A point in the log: `log(since:)` returns only what was written after it.
+    struct LogMark: Sendable {
+        fileprivate let run: Int
+        fileprivate let offset: UInt64
+    }
+
+    /// The end of the log as it is now.
+    func logMark() -> LogMark {
+        runs.withLock { runs in LogMark(run: max(runs.count - 1, 0), offset: runs.last?.stderrSize() ?? 0) }
+    }
+
+    /// stderr written after `mark`: what a poll for a new line reads, so its cost does not grow with the log.
+    func log(since mark: LogMark) -> String {
+        runs.withLock { runs in
+            runs.indices.dropFirst(mark.run).map { index in
+                runs[index].stderr(from: index == mark.run ? mark.offset : 0)
+            }.joined()
+        }
+    }
+
     /// Stops every run without waiting out libmilter's ~5 s shutdown (SIGTERM, then SIGKILL after a short grace)
     /// and removes the files. The stop tests signal and wait themselves before calling this. Safe to call twice.
     func stop() async {
