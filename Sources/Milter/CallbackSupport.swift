@@ -4,13 +4,15 @@ import CMilter
 /// ``MilterConfiguration/macros``); the values are copied out of libmilter's buffers, which are
 /// freed when the next command for the stage arrives.
 func readMacros(_ ctx: OpaquePointer?, stage: MilterStage, box: SessionBox) -> MilterMacros {
-    var values: [String: String] = [:]
-    for name in box.context.visibleMacros[stage] ?? [] {
+    let names = box.context.fetchLists[stage.dialogueOrder]
+    var values: [(name: String, value: String)] = []
+    values.reserveCapacity(names.count)
+    for macro in names {
         // smfi_getsymval takes char* but only reads it.
-        let value = name.withCString { smfi_getsymval(ctx, UnsafeMutablePointer(mutating: $0)) }
-        if let value { values[name] = String(cString: value) }
+        let value = macro.cName.withUnsafeBufferPointer { smfi_getsymval(ctx, UnsafeMutablePointer(mutating: $0.baseAddress)) }
+        if let value { values.append((macro.name, String(cString: value))) }
     }
-    return MilterMacros(values)
+    return MilterMacros(pairs: values)
 }
 
 /// Converts a NULL-terminated C argv (xxfi_envfrom/xxfi_envrcpt) to Swift strings.

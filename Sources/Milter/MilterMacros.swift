@@ -5,25 +5,36 @@
 /// clears values of later stages when an earlier stage repeats, so nothing stale shows). A name
 /// the MTA did not send has no value. Values are copied, so the struct may outlive the callback.
 public struct MilterMacros: Sendable {
-    private var values: [String: String]
+    /// A handful of pairs (at most the names configured up to this stage): a linear scan of short strings costs
+    /// less than hashing them, and this is built on every callback.
+    private var values: [(name: String, value: String)]
 
     /// Creates a macro set from name/value pairs (for tests of sessions).
     public init(_ values: [String: String] = [:]) {
-        self.values = values
+        self.values = values.map { ($0.key, $0.value) }
+    }
+
+    init(pairs: [(name: String, value: String)]) {
+        self.values = pairs
     }
 
     /// The value of macro `name`, e.g. `macros["{auth_authen}"]`. Single-letter macros answer to both
     /// spellings, `"i"` and `"{i}"`, as in libmilter.
     public subscript(_ name: String) -> String? {
-        if let value = values[name] { return value }
-        return Self.alternateSpelling(of: name).flatMap { values[$0] }
+        if let value = value(named: name) { return value }
+        return Self.alternateSpelling(of: name).flatMap(value(named:))
+    }
+
+    private func value(named name: String) -> String? {
+        values.first { $0.name == name }?.value
     }
 
     /// `"i"` <-> `"{i}"`: sendmail treats the two as the same macro; other names have one spelling.
     static func alternateSpelling(of name: String) -> String? {
-        let scalars = Array(name.unicodeScalars)
-        if scalars.count == 1 { return "{\(name)}" }
-        if scalars.count == 3, scalars[0] == "{", scalars[2] == "}" { return String(scalars[1]) }
-        return nil
+        var scalars = name.unicodeScalars.makeIterator()
+        guard let first = scalars.next() else { return nil }
+        guard let second = scalars.next() else { return "{\(name)}" }
+        guard first == "{", let third = scalars.next(), third == "}", scalars.next() == nil else { return nil }
+        return String(second)
     }
 }

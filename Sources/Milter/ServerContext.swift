@@ -8,8 +8,21 @@ final class ServerContext: Sendable {
     let factory: any MilterSessionFactory
     /// Names fetched for each stage's callback: those configured for it and for every earlier stage.
     let visibleMacros: [MilterStage: [String]]
+    /// `visibleMacros` as the callbacks fetch them: indexed by `MilterStage.dialogueOrder`, each name with its
+    /// NUL-terminated spelling for `smfi_getsymval`, so a callback neither hashes a stage nor converts a name.
+    let fetchLists: [[MacroName]]
     /// Arguments for `smfi_setsymlist` during negotiation: one per stage with names configured.
     let symbolLists: [SymbolList]
+
+    struct MacroName: Sendable {
+        let name: String
+        let cName: [CChar]
+
+        init(_ name: String) {
+            self.name = name
+            self.cName = Array(name.utf8CString)
+        }
+    }
 
     struct SymbolList: Sendable {
         /// SMFIM_* index of the stage.
@@ -48,6 +61,9 @@ final class ServerContext: Sendable {
             visible[stage] = names
         }
         self.visibleMacros = visible
+        self.fetchLists = MilterStage.allCases.sorted { $0.dialogueOrder < $1.dialogueOrder }.map { stage in
+            (visible[stage] ?? []).map(MacroName.init)
+        }
         self.symbolLists = MilterStage.allCases.compactMap { stage in
             configured[stage].map { SymbolList(stage: stage.symbolListIndex, names: $0.joined(separator: " ")) }
         }

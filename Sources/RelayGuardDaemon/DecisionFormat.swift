@@ -56,6 +56,10 @@ public enum DecisionFormat {
         return String(decoding: data, as: UTF8.self)
     }
 
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 + nibble : 0x41 + nibble - 10
+    }
+
     /// Quotes a value with `"` when it has blanks, quotes, `=` or control characters; escapes `"`, `\` and controls.
     public static func quotedIfNeeded(_ value: String) -> String {
         // Byte-wise: every byte of a multi-byte UTF-8 sequence is >= 0x80, so only ASCII can need quoting.
@@ -64,13 +68,18 @@ public enum DecisionFormat {
     }
 
     static func quoted(_ value: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = [0x22]
         out.reserveCapacity(value.utf8.count + 8)
         for byte in value.utf8 {
             switch byte {
-            case 0x22, 0x5C: out += [0x5C, byte]
-            case 0..<0x20, 0x7F: out += [0x5C, 0x78, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]   // \xHH
+            case 0x22, 0x5C:
+                out.append(0x5C)
+                out.append(byte)
+            case 0..<0x20, 0x7F:   // \xHH
+                out.append(0x5C)
+                out.append(0x78)
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0xF))
             default: out.append(byte)
             }
         }

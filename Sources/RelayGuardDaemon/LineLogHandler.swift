@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import Synchronization
 
 /// A swift-log backend that writes one line per message, as mail admins read them: to stderr
 /// (`2026-11-29T18:00:00Z relayguard[123]: info: message`) or to syslog (`relayguard[123]: message`, with the
@@ -38,10 +39,12 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var text = "\(event.message)"
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            text += " \(key)=\(DecisionFormat.quotedIfNeeded("\(value)"))"
+        var text = event.message.description
+        if !metadata.isEmpty || event.metadata?.isEmpty == false {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+                text += " \(key)=\(DecisionFormat.quotedIfNeeded("\(value)"))"
+            }
         }
         // One record, one line: a recipient can carry CR/LF in hostile input. CR and LF are single UTF-8 bytes, so
         // replacing bytes is exact; the copy is made only when one is present (per-recipient lines are on the RCPT path).
@@ -50,7 +53,13 @@ public struct LineLogHandler: LogHandler {
         }
         switch target {
         case .stderr:
-            var line = "\(Self.timestamp()) relayguard[\(getpid())]: \(event.level): \(text)\n"
+            var line = Self.timestamp()
+            line.reserveCapacity(line.utf8.count + Self.processTag.utf8.count + text.utf8.count + 12)
+            line += Self.processTag
+            line += event.level.rawValue
+            line += ": "
+            line += text
+            line += "\n"
             // One write(2) per line, errors ignored: a full disk or a closed pipe (ENOSPC, EPIPE) drops the line
             // instead of killing the milter (FileHandle.write is `try!` in swift-corelibs-foundation), and
             // FileHandle's Data round trip cost a third of the RCPT callback (BENCHMARKS.md).
@@ -68,14 +77,29 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
+    /// ` relayguard[PID]: `. The process never forks after start, and glibc's getpid() is a system call: taken once.
+    static let processTag = " relayguard[\(getpid())]: "
+
+    /// The last second formatted and its text: lines logged within one second (every decision under load) reuse it.
+    private static let lastTimestamp = Mutex<(second: time_t, text: String)>((-1, ""))
+
     /// UTC now as `2026-11-29T18:00:00Z`, the same text as `Date().formatted(.iso8601)` at a fraction of its cost.
     static func timestamp() -> String {
-        var now = time(nil)
+        let now = time(nil)
+        if let cached = lastTimestamp.withLock({ $0.second == now ? $0.text : nil }) { return cached }
+        let text = format(now)
+        lastTimestamp.withLock { $0 = (now, text) }
+        return text
+    }
+
+    static func format(_ second: time_t) -> String {
+        var second = second
         var parts = tm()
-        gmtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        gmtime_r(&second, &parts)
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let count = strftime(buffer.baseAddress!, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), as: UTF8.self)
+        }
     }
 
     static func priority(_ level: Logger.Level) -> Int32 {
