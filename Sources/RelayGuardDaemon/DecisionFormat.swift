@@ -12,15 +12,22 @@ public enum DecisionFormat {
 
     /// Everything but the verdict: `reply=... rule=... [would_deny=yes] form=... inner=... recipient=...`.
     public static func fields(_ decision: Decision) -> String {
-        // Built in one string: this runs once per recipient on the milter's RCPT path (the decision log line).
-        var text = "reply="
+        var text = ""
         text.reserveCapacity(256)
-        if let reply = decision.reply { text += quoted(reply.description) } else { text += "-" }
-        text += " rule=" + decision.rule.rawValue
+        appendFields(decision, to: &text)
+        return text
+    }
+
+    /// `fields(decision)` appended in place: the decision log builds its whole line in one string, once per recipient
+    /// on the milter's RCPT path, so every piece is appended on its own (no temporary concatenations).
+    static func appendFields(_ decision: Decision, to text: inout String) {
+        text += "reply="
+        if let reply = decision.reply { appendQuoted(reply.description, to: &text) } else { text += "-" }
+        text += " rule="
+        text += decision.rule.rawValue
         if decision.wouldDeny { text += " would_deny=yes" }
         text += " "
         appendAddress(decision.address, to: &text)
-        return text
     }
 
     /// `form=imcea imcea_type=SMTP inner=victim@elsewhere.com recipient=<...>`.
@@ -31,11 +38,24 @@ public enum DecisionFormat {
     }
 
     private static func appendAddress(_ address: DecodedAddress, to text: inout String) {
-        text += "form=" + address.form.rawValue
-        if let type = address.imceaType { text += " imcea_type=" + quotedIfNeeded(type) }
+        text += "form="
+        text += address.form.rawValue
+        if let type = address.imceaType {
+            text += " imcea_type="
+            appendQuotedIfNeeded(type, to: &text)
+        }
         if address.depthExceeded { text += " depth_exceeded=yes" }
-        text += " inner=" + (address.inner.map(quotedIfNeeded) ?? "-")
-        text += " recipient=" + quotedIfNeeded("<\(address.recipient)>")
+        text += " inner="
+        if let inner = address.inner { appendQuotedIfNeeded(inner, to: &text) } else { text += "-" }
+        text += " recipient="
+        // `<>` itself needs no quotes: only the recipient's bytes can call for them.
+        if hasSpecialBytes(address.recipient) {
+            appendQuoted("<" + address.recipient + ">", to: &text)
+        } else {
+            text += "<"
+            text += address.recipient
+            text += ">"
+        }
     }
 
     /// One JSON object: recipient, verdict, code, xcode, text, rule, form, imcea_type, inner, would_deny.
@@ -60,14 +80,39 @@ public enum DecisionFormat {
         nibble < 10 ? 0x30 + nibble : 0x41 + nibble - 10
     }
 
-    /// Quotes a value with `"` when it has blanks, quotes, `=` or control characters; escapes `"`, `\` and controls.
+    /// Quotes a value with `"` when it has blanks, quotes, `=` or control characters; escapes `"`, `\\` and controls.
     public static func quotedIfNeeded(_ value: String) -> String {
-        // Byte-wise: every byte of a multi-byte UTF-8 sequence is >= 0x80, so only ASCII can need quoting.
-        let plain = !value.isEmpty && value.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != 0x22 && $0 != 0x5C && $0 != 0x3D }
-        return plain ? value : quoted(value)
+        needsQuoting(value) ? quoted(value) : value
+    }
+
+    static func appendQuotedIfNeeded(_ value: String, to text: inout String) {
+        if needsQuoting(value) { appendQuoted(value, to: &text) } else { text += value }
+    }
+
+    static func needsQuoting(_ value: String) -> Bool {
+        value.isEmpty || hasSpecialBytes(value)
+    }
+
+    /// Blanks, controls, `"`, `\\` or `=`. Byte-wise: every byte of a multi-byte UTF-8 sequence is >= 0x80, so only
+    /// ASCII can need quoting.
+    static func hasSpecialBytes(_ value: String) -> Bool {
+        !value.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F && $0 != 0x22 && $0 != 0x5C && $0 != 0x3D }
     }
 
     static func quoted(_ value: String) -> String {
+        var text = ""
+        appendQuoted(value, to: &text)
+        return text
+    }
+
+    static func appendQuoted(_ value: String, to text: inout String) {
+        // The usual case (a reply text, a name with blanks): nothing to escape, so no byte buffer.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0x22 || $0 == 0x5C }) {
+            text += "\""
+            text += value
+            text += "\""
+            return
+        }
         var out: [UInt8] = [0x22]
         out.reserveCapacity(value.utf8.count + 8)
         for byte in value.utf8 {
@@ -84,6 +129,6 @@ public enum DecisionFormat {
             }
         }
         out.append(0x22)
-        return String(decoding: out, as: UTF8.self)
+        text += String(decoding: out, as: UTF8.self)
     }
 }

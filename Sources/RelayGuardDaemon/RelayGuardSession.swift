@@ -105,9 +105,30 @@ final class RelayGuardSession: MilterSession {
 
     func close() {}
 
+    /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`,
+    /// built in one string (this runs once per recipient).
     private func log(_ decision: Decision) {
-        let auth = client.authenticatedUser.flatMap { $0.isEmpty ? nil : $0 } ?? "-"
-        logger.info("\(queueID ?? "NOQUEUE"): session=\(id) client=\(DecisionFormat.quotedIfNeeded(clientText)) auth=\(DecisionFormat.quotedIfNeeded(auth)) policy=\(snapshot.generation) verdict=\(decision.verdict.rawValue) \(DecisionFormat.fields(decision))")
+        logger.info(Logger.Message(stringLiteral: {
+            var line = queueID ?? "NOQUEUE"
+            line.reserveCapacity(320)
+            line += ": session="
+            line += String(id)
+            line += " client="
+            DecisionFormat.appendQuotedIfNeeded(clientText, to: &line)
+            line += " auth="
+            if let auth = client.authenticatedUser, !auth.isEmpty {
+                DecisionFormat.appendQuotedIfNeeded(auth, to: &line)
+            } else {
+                line += "-"
+            }
+            line += " policy="
+            line += String(snapshot.generation)
+            line += " verdict="
+            line += decision.verdict.rawValue
+            line += " "
+            DecisionFormat.appendFields(decision, to: &line)
+            return line
+        }()))
     }
 
     static func milterReply(_ reply: Reply) -> MilterReply {

@@ -46,8 +46,18 @@ public struct Reply: Sendable, Equatable, CustomStringConvertible {
         self.text = text
     }
 
+    /// `550 5.7.1 text`: the non-empty parts, space-separated. Built piece by piece: the decision log asks for it
+    /// once per refused recipient.
     public var description: String {
-        [code, xcode, text].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        var out = code
+        func append(_ part: String) {
+            guard !part.isEmpty else { return }
+            if !out.isEmpty { out += " " }
+            out += part
+        }
+        append(xcode ?? "")
+        append(text)
+        return out
     }
 }
 
