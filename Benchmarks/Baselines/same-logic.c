@@ -5,11 +5,20 @@
  * Per recipient: an IMCEA address whose type (+HH decoded) is INVALID or X500 is rejected 5.1.1; of type SMTP (or
  * X400 with a dda:SMTP= / dda:RFC-822= part) it is a reroute attempt; a routed address (source route, '%', '!',
  * quoted '@') is a reroute attempt; a plain address outside the local domains is a relay attempt. Attempts from a
- * client outside relay_clients get 550 5.7.1; everything else continues. */
+ * client outside relay_clients get 550 5.7.1; everything else continues.
+ *
+ * Built with -DLOG_DECISIONS (scripts/bench's `same-logic-log`), it also writes what RelayGuard writes per recipient at
+ * its default log level: one `key=value` line to stderr with a timestamp, the queue id, client, verdict, reply and
+ * recipient, in one write(2). That is the like-for-like baseline for RelayGuard as shipped; the plain build is the
+ * one for RelayGuard with log_level = notice. */
 #include "baseline-main.h"
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <strings.h>
+#ifdef LOG_DECISIONS
+#include <time.h>
+#include <unistd.h>
+#endif
 
 struct prefix { int family; unsigned char bytes[16]; int bits; };
 static struct prefix relay_clients[2];
@@ -34,8 +43,8 @@ static int in_relay_clients(int family, const unsigned char *address)
     return 0;
 }
 
-/* Per connection: is the client a relay client (-1: unknown address). */
-struct session { int relay_client; };
+/* Per connection: is the client a relay client (-1: unknown address), and its address as logged. */
+struct session { int relay_client; char client[64]; unsigned long id; };
 
 static sfsistat baseline_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
@@ -45,6 +54,9 @@ static sfsistat baseline_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
     s->relay_client = -1;
     unsigned char bytes[16];
     const char *text = smfi_getsymval(ctx, "{client_addr}");
+    snprintf(s->client, sizeof s->client, "%s", text ? text : "-");
+    static unsigned long next_id;
+    s->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
     if (text && inet_pton(AF_INET, text, bytes) == 1) s->relay_client = in_relay_clients(AF_INET, bytes);
     else if (text && inet_pton(AF_INET6, text, bytes) == 1) s->relay_client = in_relay_clients(AF_INET6, bytes);
     else if (!text && addr && addr->sa_family == AF_INET)
@@ -120,10 +132,30 @@ static enum attempt classify(const char *address, size_t length)
     return RELAY;
 }
 
+#ifdef LOG_DECISIONS
+static void log_decision(const struct session *s, const char *queue_id, const char *raw, const char *verdict,
+                         const char *reply)
+{
+    char stamp[32], line[2048];
+    time_t now = time(NULL);
+    struct tm parts;
+    gmtime_r(&now, &parts);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    int n = snprintf(line, sizeof line, "%s same-logic[%d]: info: %s: session=%lu client=%s verdict=%s reply=%s%s%s recipient=%s\n",
+                     stamp, (int)getpid(), queue_id ? queue_id : "NOQUEUE", s ? s->id : 0, s ? s->client : "-",
+                     verdict, reply ? "\"" : "-", reply ? reply : "", reply ? "\"" : "", raw);
+    if (n > 0) (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+#define LOG_DECISION(verdict, reply) log_decision(s, queue_id, raw, verdict, reply)
+#else
+#define LOG_DECISION(verdict, reply) ((void)0)
+#endif
+
 static sfsistat baseline_envrcpt(SMFICTX *ctx, char **argv)
 {
     struct session *s = smfi_getpriv(ctx);
-    (void)smfi_getsymval(ctx, "i");
+    const char *queue_id = smfi_getsymval(ctx, "i");
+    (void)queue_id;
     const char *raw = argv && argv[0] ? argv[0] : "";
     size_t length = strlen(raw);
     const char *address = raw;
@@ -135,9 +167,14 @@ static sfsistat baseline_envrcpt(SMFICTX *ctx, char **argv)
         enum attempt second = classify(parsed, strlen(parsed));
         if (second == ALWAYS_REJECT || attempt == PLAIN) attempt = second;
     }
-    if (attempt == PLAIN) return SMFIS_CONTINUE;
-    if (attempt != ALWAYS_REJECT && s && s->relay_client == 1) return SMFIS_CONTINUE;
-    if (!s || s->relay_client < 0) return SMFIS_TEMPFAIL;
+    if (attempt == PLAIN || (attempt != ALWAYS_REJECT && s && s->relay_client == 1)) {
+        LOG_DECISION("continue", NULL);
+        return SMFIS_CONTINUE;
+    }
+    if (!s || s->relay_client < 0) {
+        LOG_DECISION("tempfail", NULL);
+        return SMFIS_TEMPFAIL;
+    }
 
     /* The reply names the recipient; libmilter formats it, so '%' must be doubled. */
     char text[1200];
@@ -151,7 +188,13 @@ static sfsistat baseline_envrcpt(SMFICTX *ctx, char **argv)
                          : attempt == ALWAYS_REJECT ? ": encapsulated address rejected"
                          : ": encapsulated or routed address rejected: rerouting is not allowed";
     strcat(text, reason);
-    smfi_setreply(ctx, "550", attempt == ALWAYS_REJECT ? "5.1.1" : "5.7.1", text);
+    const char *xcode = attempt == ALWAYS_REJECT ? "5.1.1" : "5.7.1";
+#ifdef LOG_DECISIONS
+    char reply[1300];
+    snprintf(reply, sizeof reply, "550 %s %s", xcode, text);
+    LOG_DECISION("reject", reply);
+#endif
+    smfi_setreply(ctx, "550", (char *)xcode, text);
     return SMFIS_REJECT;
 }
 

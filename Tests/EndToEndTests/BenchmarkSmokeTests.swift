@@ -36,16 +36,28 @@ struct BenchmarkSmokeTests {
 
     @Test("the C same-logic baseline builds with gcc and decides like RelayGuard")
     func sameLogicBaseline() async throws {
-        let result = try await Self.withBaseline("same-logic") { port in
+        let (result, _) = try await Self.withBaseline("same-logic") { port in
             try await Self.generate(port: port, sessions: 8, concurrency: 1, check: true)
         }
         #expect(result["rejects"] == "\(Self.expectedRejects(sessions: 8))")
         #expect(result["mismatches"] == "0")
     }
 
+    @Test("built with -DLOG_DECISIONS (scripts/bench's same-logic-log), it decides the same and logs every recipient")
+    func sameLogicLogBaseline() async throws {
+        let (result, stderr) = try await Self.withBaseline("same-logic", defines: ["-DLOG_DECISIONS"]) { port in
+            try await Self.generate(port: port, sessions: 8, concurrency: 1, check: true)
+        }
+        #expect(result["rejects"] == "\(Self.expectedRejects(sessions: 8))")
+        #expect(result["mismatches"] == "0")
+        let decisions = stderr.split(separator: "\n").filter { $0.contains("]: info: ") }
+        #expect(decisions.count == Int(result["recipients"] ?? "") && !decisions.isEmpty, "\(stderr)")
+        #expect(decisions.filter { $0.contains(" verdict=reject reply=\"550 ") }.count == Int(result["rejects"] ?? ""), "\(stderr)")
+    }
+
     @Test("the C continue baseline builds with gcc and answers continue")
     func continueBaseline() async throws {
-        let result = try await Self.withBaseline("continue") { port in
+        let (result, _) = try await Self.withBaseline("continue") { port in
             try await Self.generate(port: port, sessions: 4, concurrency: 1, check: false)
         }
         #expect(result["sessions"] == "4")
@@ -76,8 +88,11 @@ struct BenchmarkSmokeTests {
         return path
     }
 
-    /// Compiles `Benchmarks/Baselines/<name>.c` with gcc as scripts/bench does, runs it on a free port for `body`.
-    static func withBaseline<T: Sendable>(_ name: String, _ body: (UInt16) async throws -> T) async throws -> T {
+    /// Compiles `Benchmarks/Baselines/<name>.c` with gcc as scripts/bench does, runs it on a free port for `body`;
+    /// returns what `body` returned and what the baseline wrote to stderr.
+    static func withBaseline<T: Sendable>(
+        _ name: String, defines: [String] = [], _ body: (UInt16) async throws -> T
+    ) async throws -> (T, stderr: String) {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let directory = try TemporaryDirectory(prefix: "relayguard-baseline")
         defer { directory.remove() }
@@ -85,7 +100,8 @@ struct BenchmarkSmokeTests {
         let flags = try await runCommand("/usr/bin/pkg-config", ["--cflags", "--libs", "milter"])
         let compile = try await runCommand(
             "/usr/bin/gcc",
-            ["-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", binary, root.path + "/Benchmarks/Baselines/\(name).c"]
+            ["-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"] + defines
+                + ["-o", binary, root.path + "/Benchmarks/Baselines/\(name).c"]
                 + flags.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
                 + ["-lpthread"],
             timeout: .seconds(60)
@@ -97,8 +113,9 @@ struct BenchmarkSmokeTests {
             try await FreePort.waitUntilListening(port, what: name, whileAlive: { child.isRunning })
             let result = try await body(port)
             await child.stop(grace: .milliseconds(300))
+            let stderr = child.capturedOutput().stderr
             child.discardOutputFiles()
-            return result
+            return (result, stderr)
         } catch {
             let output = child.output()
             await child.stop(grace: .milliseconds(300))
