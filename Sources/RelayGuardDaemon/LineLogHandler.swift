@@ -48,7 +48,7 @@ public struct LineLogHandler: LogHandler {
         }
         // One record, one line: a recipient can carry CR/LF in hostile input. CR and LF are single UTF-8 bytes, so
         // replacing bytes is exact; the copy is made only when one is present (per-recipient lines are on the RCPT path).
-        if text.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+        if Self.containsLineBreak(&text) {
             text = String(decoding: text.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 }, as: UTF8.self)
         }
         switch target {
@@ -74,6 +74,15 @@ public struct LineLogHandler: LogHandler {
             }
         case .syslog:
             withVaList([text]) { vsyslog(Self.priority(event.level), "%s", $0) }
+        }
+    }
+
+    /// Whether `text` holds CR or LF, with memchr over its contiguous UTF-8 (a byte loop over `utf8` was a tenth of
+    /// the log handler's time on the RCPT path).
+    static func containsLineBreak(_ text: inout String) -> Bool {
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, 10, bytes.count) != nil || memchr(base, 13, bytes.count) != nil
         }
     }
 

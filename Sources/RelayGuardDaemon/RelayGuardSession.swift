@@ -88,7 +88,7 @@ final class RelayGuardSession: MilterSession {
         if let recipient = args.first {
             decision = snapshot.policy.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
         } else {
-            decision = snapshot.policy.error(AddressDecoder.decode(""))
+            decision = snapshot.policy.undecidable(AddressDecoder.decode(""))
         }
         log(decision)
         metrics.record(decision)

@@ -27,4 +27,13 @@ struct LineLogHandlerTests {
     func processTag() {
         #expect(LineLogHandler.processTag == " relayguard[\(getpid())]: ")
     }
+
+    @Test("CR and LF are found anywhere in a line, and nothing else is taken for them", arguments: [
+        ("", false), ("plain text", false), ("a\nb", true), ("\r", true), ("end\r\n", true), ("ü\u{2028}é", false),
+        (String(repeating: "x", count: 300) + "\n", true),
+    ])
+    func lineBreaks(text: String, expected: Bool) {
+        var copy = text
+        #expect(LineLogHandler.containsLineBreak(&copy) == expected)
+    }
 }

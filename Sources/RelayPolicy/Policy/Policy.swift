@@ -91,7 +91,7 @@ public struct Policy: Sendable {
             case .allowed: return pass(address, .rerouteAllowed)
             case .never: return deny(address, .rerouteNever, action: rerouteAction, reject: rerouteReply, tempfail: rerouteTempfailReply)
             case .denied: return deny(address, .rerouteDenied, action: rerouteAction, reject: rerouteReply, tempfail: rerouteTempfailReply)
-            case .undecidable: return error(address)
+            case .undecidable: return undecidable(address)
             }
         }
         // 3. Plain relaying to a domain that is not ours.
@@ -100,7 +100,7 @@ public struct Policy: Sendable {
             case .allowed: return pass(address, .relayAllowed)
             case .never: return deny(address, .relayNever, action: relayAction, reject: relayReply, tempfail: relayTempfailReply)
             case .denied: return deny(address, .relayDenied, action: relayAction, reject: relayReply, tempfail: relayTempfailReply)
-            case .undecidable: return error(address)
+            case .undecidable: return undecidable(address)
             }
         }
         // 4. Only the global address list is delivered when rerouting is off.
@@ -153,7 +153,7 @@ public struct Policy: Sendable {
     }
 
     /// The `on_error` answer for a recipient the rules cannot decide.
-    public func error(_ address: DecodedAddress) -> Decision {
+    public func undecidable(_ address: DecodedAddress) -> Decision {
         switch onError {
         case .accept: return pass(address, .onError)
         case .tempfail: return deny(address, .onError, action: .tempfail, reject: errorReply, tempfail: errorReply)
