@@ -1,5 +1,5 @@
 // Policy benchmark: decisions per second for a mixed recipient list against a small config and against configs with
-// many relay_clients prefixes, plus their load time and memory. Run with scripts/bench-policy (release build).
+// many relay_clients prefixes, plus their load time and memory. Run by scripts/bench (release build).
 import Foundation
 import RelayGuardConfig
 import RelayPolicy
