@@ -53,17 +53,17 @@ public struct LineLogHandler: LogHandler {
         }
         switch target {
         case .stderr:
-            var line = Self.timestamp()
-            line.reserveCapacity(line.utf8.count + Self.processTag.utf8.count + text.utf8.count + 12)
-            line += Self.processTag
-            line += event.level.rawValue
-            line += ": "
-            line += text
-            line += "\n"
+            var line = LineBuffer(capacity: text.utf8.count + 64)
+            line.append(Self.timestamp())
+            line.append(Self.processTag)
+            line.append(event.level.rawValue)
+            line.append(": ")
+            line.append(text)
+            line.appendByte(10)
             // One write(2) per line, errors ignored: a full disk or a closed pipe (ENOSPC, EPIPE) drops the line
             // instead of killing the milter (FileHandle.write is `try!` in swift-corelibs-foundation), and
             // FileHandle's Data round trip cost a third of the RCPT callback (BENCHMARKS.md).
-            line.withUTF8 { bytes in
+            line.bytes.withUnsafeBufferPointer { bytes in
                 var offset = 0
                 while offset < bytes.count {
                     let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)

@@ -106,28 +106,28 @@ final class RelayGuardSession: MilterSession {
     func close() {}
 
     /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`,
-    /// built in one string (this runs once per recipient).
+    /// assembled as bytes (see `LineBuffer`): this runs once per recipient.
     private func log(_ decision: Decision) {
         logger.info(Logger.Message(stringLiteral: {
-            var line = queueID ?? "NOQUEUE"
-            line.reserveCapacity(320)
-            line += ": session="
-            line += String(id)
-            line += " client="
+            var line = LineBuffer(capacity: 320)
+            line.append(queueID ?? "NOQUEUE")
+            line.append(": session=")
+            line.append(id)
+            line.append(" client=")
             DecisionFormat.appendQuotedIfNeeded(clientText, to: &line)
-            line += " auth="
+            line.append(" auth=")
             if let auth = client.authenticatedUser, !auth.isEmpty {
                 DecisionFormat.appendQuotedIfNeeded(auth, to: &line)
             } else {
-                line += "-"
+                line.append("-")
             }
-            line += " policy="
-            line += String(snapshot.generation)
-            line += " verdict="
-            line += decision.verdict.rawValue
-            line += " "
+            line.append(" policy=")
+            line.append(UInt64(snapshot.generation))
+            line.append(" verdict=")
+            line.append(decision.verdict.rawValue)
+            line.append(" ")
             DecisionFormat.appendFields(decision, to: &line)
-            return line
+            return line.string
         }()))
     }
 
