@@ -100,7 +100,7 @@ public enum DecisionFormat {
         nibble < 10 ? 0x30 + nibble : 0x41 + nibble - 10
     }
 
-    /// Quotes a value with `"` when it has blanks, quotes, `=` or control characters; escapes `"`, `\\` and controls.
+    /// Quotes a value with `"` when it has blanks, quotes, `=` or control characters; escapes `"`, `\` and controls.
     public static func quotedIfNeeded(_ value: String) -> String {
         needsQuoting(value) ? quoted(value) : value
     }
@@ -113,7 +113,7 @@ public enum DecisionFormat {
         value.isEmpty || hasSpecialBytes(value)
     }
 
-    /// Blanks, controls, `"`, `\\` or `=`. Byte-wise: every byte of a multi-byte UTF-8 sequence is >= 0x80, so only
+    /// Blanks, controls, `"`, `\` or `=`. Byte-wise: every byte of a multi-byte UTF-8 sequence is >= 0x80, so only
     /// ASCII can need quoting.
     static func hasSpecialBytes(_ value: String) -> Bool {
         anyByte(of: value) { $0 <= 0x20 || $0 == 0x7F || $0 == 0x22 || $0 == 0x5C || $0 == 0x3D }
@@ -138,7 +138,7 @@ public enum DecisionFormat {
         line.appendByte(0x22)
     }
 
-    /// `value` with `"` and `\\` backslash-escaped and control bytes as `\\xHH`; the rest as is.
+    /// `value` with `"` and `\` backslash-escaped and control bytes as `\xHH`; the rest as is.
     static func appendEscaped(_ value: String, to line: inout LineBuffer) {
         if !anyByte(of: value, { $0 < 0x20 || $0 == 0x7F || $0 == 0x22 || $0 == 0x5C }) {
             line.append(value)
