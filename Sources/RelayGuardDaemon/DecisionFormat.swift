@@ -27,23 +27,7 @@ public enum DecisionFormat {
 
     static func appendFields(_ decision: Decision, to line: inout LineBuffer) {
         line.append("reply=")
-        if let reply = decision.reply {
-            // `550 5.7.1 text`, quoted: the parts are appended one by one instead of building `reply.description`.
-            line.appendByte(0x22)
-            var started = false
-            func part(_ text: String) {
-                guard !text.isEmpty else { return }
-                if started { line.appendByte(0x20) }
-                started = true
-                appendEscaped(text, to: &line)
-            }
-            part(reply.code)
-            part(reply.xcode ?? "")
-            part(reply.text)
-            line.appendByte(0x22)
-        } else {
-            line.append("-")
-        }
+        if let reply = decision.reply { appendQuoted(reply.description, to: &line) } else { line.append("-") }
         line.append(" rule=")
         line.append(decision.rule.rawValue)
         if decision.wouldDeny { line.append(" would_deny=yes") }
@@ -69,13 +53,14 @@ public enum DecisionFormat {
         line.append(" inner=")
         if let inner = address.inner { appendQuotedIfNeeded(inner, to: &line) } else { line.append("-") }
         line.append(" recipient=")
-        // `<>` itself needs no quotes: only the recipient's bytes can call for them.
-        let quote = hasSpecialBytes(address.recipient)
-        if quote { line.appendByte(0x22) }
-        line.appendByte(0x3C)
-        if quote { appendEscaped(address.recipient, to: &line) } else { line.append(address.recipient) }
-        line.appendByte(0x3E)
-        if quote { line.appendByte(0x22) }
+        // `<>` itself needs no quotes: only the recipient's bytes can call for them (hostile input, so rare).
+        if hasSpecialBytes(address.recipient) {
+            appendQuoted("<" + address.recipient + ">", to: &line)
+        } else {
+            line.appendByte(0x3C)
+            line.append(address.recipient)
+            line.appendByte(0x3E)
+        }
     }
 
     /// One JSON object: recipient, verdict, code, xcode, text, rule, form, imcea_type, inner, would_deny.
@@ -158,31 +143,4 @@ public enum DecisionFormat {
             }
         }
     }
-}
-
-/// A log or report line under construction, as UTF-8 bytes.
-struct LineBuffer {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
-    }
-
-    /// A copy of the string's contiguous UTF-8 (the generic `append(contentsOf: text.utf8)` cost ~180 instructions a
-    /// piece, most lines have 40 pieces).
-    mutating func append(_ text: String) {
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
-        if copied == nil { bytes.append(contentsOf: text.utf8) }
-    }
-
-    mutating func appendByte(_ byte: UInt8) {
-        bytes.append(byte)
-    }
-
-    mutating func append(_ number: UInt64) {
-        if number >= 10 { append(number / 10) }
-        bytes.append(0x30 + UInt8(number % 10))
-    }
-
-    var string: String { String(decoding: bytes, as: UTF8.self) }
 }

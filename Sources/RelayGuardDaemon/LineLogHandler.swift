@@ -48,7 +48,7 @@ public struct LineLogHandler: LogHandler {
         }
         // One record, one line: a recipient can carry CR/LF in hostile input. CR and LF are single UTF-8 bytes, so
         // replacing bytes is exact; the copy is made only when one is present (per-recipient lines are on the RCPT path).
-        if Self.containsLineBreak(&text) {
+        if Self.containsLineBreak(text) {
             text = String(decoding: text.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 }, as: UTF8.self)
         }
         switch target {
@@ -77,13 +77,9 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
-    /// Whether `text` holds CR or LF, with memchr over its contiguous UTF-8 (a byte loop over `utf8` was a tenth of
-    /// the log handler's time on the RCPT path).
-    static func containsLineBreak(_ text: inout String) -> Bool {
-        text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return false }
-            return memchr(base, 10, bytes.count) != nil || memchr(base, 13, bytes.count) != nil
-        }
+    /// Whether `text` holds CR or LF (hostile recipients can), scanned like every other byte test of a log line.
+    static func containsLineBreak(_ text: String) -> Bool {
+        DecisionFormat.anyByte(of: text) { $0 == 10 || $0 == 13 }
     }
 
     /// ` relayguard[PID]: `. The process never forks after start, and glibc's getpid() is a system call: taken once.

@@ -33,7 +33,6 @@ struct LineLogHandlerTests {
         (String(repeating: "x", count: 300) + "\n", true),
     ])
     func lineBreaks(text: String, expected: Bool) {
-        var copy = text
-        #expect(LineLogHandler.containsLineBreak(&copy) == expected)
+        #expect(LineLogHandler.containsLineBreak(text) == expected)
     }
 }
