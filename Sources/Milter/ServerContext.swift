@@ -6,13 +6,17 @@ import Synchronization
 /// Immutable and `Sendable`: libmilter's threads read it concurrently without locks once they hold it.
 final class ServerContext: Sendable {
     let factory: any MilterSessionFactory
-    /// Names fetched for each stage's callback: those configured for it and for every earlier stage.
-    let visibleMacros: [MilterStage: [String]]
-    /// `visibleMacros` as the callbacks fetch them: indexed by `MilterStage.dialogueOrder`, each name with its
-    /// NUL-terminated spelling for `smfi_getsymval`, so a callback neither hashes a stage nor converts a name.
+    /// Names fetched for each stage's callback, those configured for it and for every earlier stage: indexed by
+    /// `MilterStage.dialogueOrder`, each name with its NUL-terminated spelling for `smfi_getsymval`, so a callback
+    /// neither hashes a stage nor converts a name.
     let fetchLists: [[MacroName]]
     /// Arguments for `smfi_setsymlist` during negotiation: one per stage with names configured.
     let symbolLists: [SymbolList]
+
+    /// The names `stage`'s callback sees, in fetch order.
+    func visibleMacros(_ stage: MilterStage) -> [String] {
+        fetchLists[stage.dialogueOrder].map(\.name)
+    }
 
     struct MacroName: Sendable {
         let name: String
@@ -60,7 +64,6 @@ final class ServerContext: Sendable {
             }
             visible[stage] = names
         }
-        self.visibleMacros = visible
         self.fetchLists = MilterStage.allCases.sorted { $0.dialogueOrder < $1.dialogueOrder }.map { stage in
             (visible[stage] ?? []).map(MacroName.init)
         }

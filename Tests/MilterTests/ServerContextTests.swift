@@ -26,7 +26,7 @@ struct ServerContextTests {
         (.endOfMessage, ["{client_addr}", "i", "{x}"]),
     ])
     func visibility(stage: MilterStage, expected: [String]) throws {
-        #expect(try Self.context(Self.macros).visibleMacros[stage] == expected)
+        #expect(try Self.context(Self.macros).visibleMacros(stage) == expected)
     }
 
     @Test("symbol lists carry libmilter's SMFIM indices, deduplicated names, in SMFIM order")
