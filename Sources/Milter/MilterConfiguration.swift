@@ -15,8 +15,8 @@ public struct MilterConfiguration: Sendable {
     /// Macro names to request per stage during negotiation, e.g.
     /// `[.connect: ["{client_addr}", "{daemon_addr}"], .mail: ["{auth_authen}", "i"], .rcpt: ["i"]]`.
     ///
-    /// These are also the only names ``MilterMacros`` carries (a name listed at a stage is visible from
-    /// that stage on). With Postfix, a stage listed here gets exactly these macros instead of its
+    /// These are also the only names ``MilterMacros`` carries, each at the stage it is listed for (a
+    /// name needed at two stages is listed at both). With Postfix, a stage listed here gets exactly these macros instead of its
     /// `milter_*_macros` setting; a stage not listed keeps Postfix's setting. Names must be non-empty and
     /// contain no whitespace.
     public var macros: [MilterStage: [String]]

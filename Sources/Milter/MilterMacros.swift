@@ -1,11 +1,10 @@
 /// Macro values seen by one callback, fetched with `smfi_getsymval`.
 ///
-/// Holds the names configured in ``MilterConfiguration/macros`` for this stage and every earlier stage
-/// (libmilter keeps earlier stages' values, so `{client_addr}` from connect is visible at RCPT; it
-/// clears values of later stages when an earlier stage repeats, so nothing stale shows). A name
-/// the MTA did not send has no value. Values are copied, so the struct may outlive the callback.
+/// Holds the names configured in ``MilterConfiguration/macros`` for this stage only: a session keeps what it
+/// needs from earlier stages (`{client_addr}` at connect, say) instead of every later callback fetching it
+/// again. A name the MTA did not send has no value. Values are copied, so the struct may outlive the callback.
 public struct MilterMacros: Sendable {
-    /// A handful of pairs (at most the names configured up to this stage): a linear scan of short strings costs
+    /// A handful of pairs (at most the names configured for this stage): a linear scan of short strings costs
     /// less than hashing them, and this is built on every callback.
     private var values: [(name: String, value: String)]
 

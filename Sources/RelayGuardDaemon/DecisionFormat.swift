@@ -13,7 +13,7 @@ public enum DecisionFormat {
     public static func line(_ decision: Decision) -> String {
         var line = LineBuffer()
         line.append(decision.verdict.rawValue)
-        line.append(" ")
+        line.append(literal: " ")
         appendFields(decision, to: &line)
         return line.string
     }
@@ -26,12 +26,12 @@ public enum DecisionFormat {
     }
 
     static func appendFields(_ decision: Decision, to line: inout LineBuffer) {
-        line.append("reply=")
-        if let reply = decision.reply { appendQuoted(reply.description, to: &line) } else { line.append("-") }
-        line.append(" rule=")
+        line.append(literal: "reply=")
+        if let reply = decision.reply { appendQuoted(reply.description, to: &line) } else { line.append(literal: "-") }
+        line.append(literal: " rule=")
         line.append(decision.rule.rawValue)
-        if decision.wouldDeny { line.append(" would_deny=yes") }
-        line.append(" ")
+        if decision.wouldDeny { line.append(literal: " would_deny=yes") }
+        line.append(literal: " ")
         appendAddress(decision.address, to: &line)
     }
 
@@ -43,16 +43,16 @@ public enum DecisionFormat {
     }
 
     private static func appendAddress(_ address: DecodedAddress, to line: inout LineBuffer) {
-        line.append("form=")
+        line.append(literal: "form=")
         line.append(address.form.rawValue)
         if let type = address.imceaType {
-            line.append(" imcea_type=")
+            line.append(literal: " imcea_type=")
             appendQuotedIfNeeded(type, to: &line)
         }
-        if address.depthExceeded { line.append(" depth_exceeded=yes") }
-        line.append(" inner=")
-        if let inner = address.inner { appendQuotedIfNeeded(inner, to: &line) } else { line.append("-") }
-        line.append(" recipient=")
+        if address.depthExceeded { line.append(literal: " depth_exceeded=yes") }
+        line.append(literal: " inner=")
+        if let inner = address.inner { appendQuotedIfNeeded(inner, to: &line) } else { line.append(literal: "-") }
+        line.append(literal: " recipient=")
         // `<>` itself needs no quotes: only the recipient's bytes can call for them (hostile input, so rare).
         if hasSpecialBytes(address.recipient) {
             appendQuoted("<" + address.recipient + ">", to: &line)

@@ -46,24 +46,13 @@ public struct LineLogHandler: LogHandler {
                 text += " \(key)=\(DecisionFormat.quotedIfNeeded("\(value)"))"
             }
         }
-        // One record, one line: a recipient can carry CR/LF in hostile input. CR and LF are single UTF-8 bytes, so
-        // replacing bytes is exact; the copy is made only when one is present (per-recipient lines are on the RCPT path).
-        if Self.containsLineBreak(text) {
-            text = String(decoding: text.utf8.map { $0 == 10 || $0 == 13 ? 32 : $0 }, as: UTF8.self)
-        }
+        var record = Self.record(text, level: event.level, target: target)
         switch target {
         case .stderr:
-            var line = LineBuffer(capacity: text.utf8.count + 64)
-            line.append(Self.timestamp())
-            line.append(Self.processTag)
-            line.append(event.level.rawValue)
-            line.append(": ")
-            line.append(text)
-            line.appendByte(10)
             // One write(2) per line, errors ignored: a full disk or a closed pipe (ENOSPC, EPIPE) drops the line
             // instead of killing the milter (FileHandle.write is `try!` in swift-corelibs-foundation), and
             // FileHandle's Data round trip cost a third of the RCPT callback (BENCHMARKS.md).
-            line.bytes.withUnsafeBufferPointer { bytes in
+            record.withBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
                     let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
@@ -73,13 +62,33 @@ public struct LineLogHandler: LogHandler {
                 }
             }
         case .syslog:
-            withVaList([text]) { vsyslog(Self.priority(event.level), "%s", $0) }
+            record.appendByte(0)
+            record.withBytes { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { text in
+                    withVaList([text.baseAddress!]) { vsyslog(Self.priority(event.level), "%s", $0) }
+                }
+            }
         }
     }
 
-    /// Whether `text` holds CR or LF (hostile recipients can), scanned like every other byte test of a log line.
-    static func containsLineBreak(_ text: String) -> Bool {
-        DecisionFormat.anyByte(of: text) { $0 == 10 || $0 == 13 }
+    /// What is written for one message: for stderr `TIMESTAMP relayguard[PID]: LEVEL: TEXT` and a newline, for syslog
+    /// the text alone (syslog adds the rest). One record, one line: a recipient can carry CR/LF in hostile input, and
+    /// each becomes a space (single UTF-8 bytes, so replacing bytes is exact; memchr finds them, the per-recipient line
+    /// is on the RCPT path).
+    static func record(_ text: String, level: Logger.Level, target: Target) -> LineBuffer {
+        var line = LineBuffer(capacity: text.utf8.count + 64)
+        if target == .stderr {
+            line.append(timestamp())
+            line.append(processTag)
+            line.append(level.rawValue)
+            line.append(literal: ": ")
+        }
+        let textStart = line.count
+        line.append(text)
+        line.replace(10, with: 32, from: textStart)
+        line.replace(13, with: 32, from: textStart)
+        if target == .stderr { line.appendByte(10) }
+        return line
     }
 
     /// ` relayguard[PID]: `. The process never forks after start, and glibc's getpid() is a system call: taken once.

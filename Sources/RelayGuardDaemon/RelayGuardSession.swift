@@ -83,12 +83,12 @@ final class RelayGuardSession: MilterSession {
 
     func recipient(_ args: [String], macros: MilterMacros) -> MilterVerdict {
         if let id = macros["i"], !id.isEmpty { queueID = id }
-        // Through the snapshot, not a local copy: a Policy copy retains every set and string it holds, per RCPT.
+        // Through the snapshot's methods: a Policy copy retains every set and string it holds, per RCPT.
         let decision: Decision
         if let recipient = args.first {
-            decision = snapshot.policy.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
+            decision = snapshot.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
         } else {
-            decision = snapshot.policy.undecidable(AddressDecoder.decode(""))
+            decision = snapshot.undecidable(AddressDecoder.decode(""))
         }
         log(decision)
         metrics.record(decision)
@@ -111,21 +111,21 @@ final class RelayGuardSession: MilterSession {
         logger.info(Logger.Message(stringLiteral: {
             var line = LineBuffer(capacity: 320)
             line.append(queueID ?? "NOQUEUE")
-            line.append(": session=")
+            line.append(literal: ": session=")
             line.append(id)
-            line.append(" client=")
+            line.append(literal: " client=")
             DecisionFormat.appendQuotedIfNeeded(clientText, to: &line)
-            line.append(" auth=")
+            line.append(literal: " auth=")
             if let auth = client.authenticatedUser, !auth.isEmpty {
                 DecisionFormat.appendQuotedIfNeeded(auth, to: &line)
             } else {
-                line.append("-")
+                line.append(literal: "-")
             }
-            line.append(" policy=")
+            line.append(literal: " policy=")
             line.append(UInt64(snapshot.generation))
-            line.append(" verdict=")
+            line.append(literal: " verdict=")
             line.append(decision.verdict.rawValue)
-            line.append(" ")
+            line.append(literal: " ")
             DecisionFormat.appendFields(decision, to: &line)
             return line.string
         }()))

@@ -18,12 +18,12 @@ struct ServerContextTests {
         .rcpt: ["i", "i"], .connect: ["{client_addr}"], .endOfMessage: ["{x}"],
     ]
 
-    @Test("a stage sees its own names and every earlier stage's, once each", arguments: [
+    @Test("a stage sees the names listed for it, once each, and no earlier stage's", arguments: [
         (MilterStage.connect, ["{client_addr}"]),
-        (.helo, ["{client_addr}"]),
-        (.rcpt, ["{client_addr}", "i"]),
-        (.data, ["{client_addr}", "i"]),
-        (.endOfMessage, ["{client_addr}", "i", "{x}"]),
+        (.helo, []),
+        (.rcpt, ["i"]),
+        (.data, []),
+        (.endOfMessage, ["{x}"]),
     ])
     func visibility(stage: MilterStage, expected: [String]) throws {
         #expect(try Self.context(Self.macros).visibleMacros(stage) == expected)

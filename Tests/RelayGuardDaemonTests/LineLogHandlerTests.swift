@@ -28,11 +28,20 @@ struct LineLogHandlerTests {
         #expect(LineLogHandler.processTag == " relayguard[\(getpid())]: ")
     }
 
-    @Test("CR and LF are found anywhere in a line, and nothing else is taken for them", arguments: [
-        ("", false), ("plain text", false), ("a\nb", true), ("\r", true), ("end\r\n", true), ("ü\u{2028}é", false),
-        (String(repeating: "x", count: 300) + "\n", true),
+    @Test("a stderr record is timestamp, tag, level and text on one line; CR and LF become spaces", arguments: [
+        ("", ""), ("plain text", "plain text"), ("a\nb", "a b"), ("\r", " "), ("end\r\n", "end  "),
+        ("ü\u{2028}é", "ü\u{2028}é"), (String(repeating: "x", count: 300) + "\n", String(repeating: "x", count: 300) + " "),
     ])
-    func lineBreaks(text: String, expected: Bool) {
-        #expect(LineLogHandler.containsLineBreak(text) == expected)
+    func stderrRecord(text: String, expected: String) {
+        let record = LineLogHandler.record(text, level: .warning, target: .stderr).string
+        let prefix = LineLogHandler.processTag + "warning: "
+        #expect(record.hasSuffix(prefix + expected + "\n"))
+        let timestamp = String(record.dropLast(prefix.count + expected.count + 1))
+        #expect(timestamp.count == 20 && timestamp.hasSuffix("Z"), "\(record)")
+    }
+
+    @Test("a syslog record is the text alone, CR and LF as spaces")
+    func syslogRecord() {
+        #expect(LineLogHandler.record("one\r\ntwo\nthree", level: .info, target: .syslog).string == "one  two three")
     }
 }
