@@ -1,7 +1,8 @@
 /* What both C baselines share with RelayGuard's Milter target: the same negotiation (Sources/Milter/Negotiation.swift:
- * skip headers, EOH, body and unknown commands; request only the macros the policy reads, via smfi_setsymlist) and
- * the same registered callbacks (connect, helo, envfrom, envrcpt, data, eom, abort, close, negotiate), so the MTA
- * sends both the same packets. Each baseline defines the callbacks named in baseline_description().
+ * skip headers, EOH, body and unknown commands; no reply at connect, HELO and MAIL; request only the macros the policy
+ * reads, via smfi_setsymlist) and the same registered callbacks (connect, helo, envfrom, envrcpt, data, eom, abort,
+ * close, negotiate), so the MTA sends both the same packets and waits for the same answers. Each baseline defines the
+ * callbacks named in baseline_description(); connect, helo and envfrom return SMFIS_NOREPLY.
  * Usage: ./baseline inet:PORT@127.0.0.1 */
 #include <libmilter/mfapi.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@ static sfsistat baseline_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long
         smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
     }
     *pf0 = macros ? SMFIF_SETSYMLIST : 0;
-    *pf1 = (SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN) & f1;
+    /* libmilter offers every no-reply bit, answering continue itself for an MTA without one. */
+    *pf1 = ((SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN) & f1)
+           | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL;
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;

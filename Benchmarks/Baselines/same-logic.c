@@ -63,16 +63,16 @@ static sfsistat baseline_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
         s->relay_client = in_relay_clients(AF_INET, (unsigned char *)&((struct sockaddr_in *)addr)->sin_addr);
     (void)smfi_getsymval(ctx, "{daemon_addr}");
     smfi_setpriv(ctx, s);
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
 }
 
-static sfsistat baseline_helo(SMFICTX *ctx, char *name) { (void)ctx; (void)name; return SMFIS_CONTINUE; }
+static sfsistat baseline_helo(SMFICTX *ctx, char *name) { (void)ctx; (void)name; return SMFIS_NOREPLY; }
 
 static sfsistat baseline_envfrom(SMFICTX *ctx, char **argv)
 {
     (void)argv;
     (void)smfi_getsymval(ctx, "{auth_authen}");
-    return SMFIS_CONTINUE;
+    return SMFIS_NOREPLY;
 }
 
 static int hex(int c) { return isdigit(c) ? c - '0' : (toupper(c) >= 'A' && toupper(c) <= 'F') ? toupper(c) - 'A' + 10 : -1; }

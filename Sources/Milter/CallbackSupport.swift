@@ -47,6 +47,14 @@ func status(for verdict: MilterVerdict, _ ctx: OpaquePointer?) -> sfsistat {
     }
 }
 
+/// The status for `stage`'s verdict: as `status(for:_:)` at an answered stage; at an unanswered one always
+/// SMFIS_NOREPLY (the MTA reads nothing there), a verdict other than continue being kept for the later stages.
+func status(for verdict: MilterVerdict, at stage: MilterStage, _ box: SessionBox, _ ctx: OpaquePointer?) -> sfsistat {
+    guard box.context.isUnanswered[stage.dialogueOrder] else { return status(for: verdict, ctx) }
+    if case .continue = verdict {} else if box.carriedVerdict == nil { box.carriedVerdict = verdict }
+    return SMFIS_NOREPLY
+}
+
 /// Calls `smfi_setreply`; it copies the strings, so Swift's temporary C strings suffice.
 /// Its failure (only on allocation failure after our validation) leaves the plain status in effect.
 private func setReply(_ reply: EncodedReply?, _ ctx: OpaquePointer?) {

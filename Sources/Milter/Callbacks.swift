@@ -44,7 +44,8 @@ private func negotiateCallback(
 ) -> sfsistat {
     guard let context = currentServerContext() else { return SMFIS_REJECT }
     let options = negotiatedOptions(
-        offeredActions: f0, offeredSteps: f1, wantsMacros: !context.symbolLists.isEmpty
+        offeredActions: f0, offeredSteps: f1, wantsMacros: !context.symbolLists.isEmpty,
+        noReplySteps: context.noReplySteps
     )
     if options.requestsMacros {
         for list in context.symbolLists {
@@ -66,13 +67,13 @@ private func connectCallback(
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
     let info = MilterConnectInfo(hostname: hostname, hostaddr: hostaddr)
     let verdict = box.session.connect(info, macros: readMacros(ctx, stage: .connect, box: box))
-    return status(for: verdict, ctx)
+    return status(for: verdict, at: .connect, box, ctx)
 }
 
 private func heloCallback(_ ctx: OpaquePointer?, _ name: UnsafeMutablePointer<CChar>?) -> sfsistat {
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
     let helo = name.map { String(cString: $0) } ?? ""
-    return status(for: box.session.helo(helo, macros: readMacros(ctx, stage: .helo, box: box)), ctx)
+    return status(for: box.session.helo(helo, macros: readMacros(ctx, stage: .helo, box: box)), at: .helo, box, ctx)
 }
 
 private func mailCallback(
@@ -80,24 +81,27 @@ private func mailCallback(
 ) -> sfsistat {
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
     let verdict = box.session.mail(stringArguments(argv), macros: readMacros(ctx, stage: .mail, box: box))
-    return status(for: verdict, ctx)
+    return status(for: verdict, at: .mail, box, ctx)
 }
 
 private func recipientCallback(
     _ ctx: OpaquePointer?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> sfsistat {
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
+    if let carried = box.carriedVerdict { return status(for: carried, ctx) }
     let verdict = box.session.recipient(stringArguments(argv), macros: readMacros(ctx, stage: .rcpt, box: box))
     return status(for: verdict, ctx)
 }
 
 /// Registered only so that the MTA waits for a reply at DATA (see `skippedSteps`); sessions do not see it.
 private func dataCallback(_ ctx: OpaquePointer?) -> sfsistat {
-    SMFIS_CONTINUE
+    guard let carried = existingSessionBox(ctx)?.carriedVerdict else { return SMFIS_CONTINUE }
+    return status(for: carried, ctx)
 }
 
 private func endOfMessageCallback(_ ctx: OpaquePointer?) -> sfsistat {
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
+    if let carried = box.carriedVerdict { return status(for: carried, ctx) }
     return status(for: box.session.endOfMessage(macros: readMacros(ctx, stage: .endOfMessage, box: box)), ctx)
 }
 

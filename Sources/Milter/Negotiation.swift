@@ -21,14 +21,20 @@ let skippedSteps = UInt(SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKN
 /// libmilter semantics (engine.c, st_optionneg): returning SMFIS_CONTINUE makes `*pf0`/`*pf1`
 /// the whole request, replacing the flags libmilter derived from NULL callbacks; requesting an action
 /// or a step flag the MTA did not offer aborts the connection (libmilter itself only forgives
-/// SMFIP_NODATA and SMFIP_NOUNKNOWN). Hence every bit is masked with what was offered, and no
-/// SMFIP_NR_* ("no reply") bit is requested: the callbacks always reply.
-func negotiatedOptions(offeredActions: UInt, offeredSteps: UInt, wantsMacros: Bool) -> NegotiatedOptions {
+/// SMFIP_NODATA and SMFIP_NOUNKNOWN). Hence every skip bit is masked with what was offered.
+///
+/// The `noReplySteps` (SMFIP_NR_* of the unanswered stages) are requested whatever the offer: libmilter adds
+/// every NR bit to the offer it shows the callback, and for an MTA without one it answers continue itself when the
+/// callback returns SMFIS_NOREPLY. So a callback of an unanswered stage can always return SMFIS_NOREPLY; were the
+/// bit missing from the request, that would leave the MTA waiting for an answer that never comes.
+func negotiatedOptions(offeredActions: UInt, offeredSteps: UInt, wantsMacros: Bool, noReplySteps: UInt = 0)
+    -> NegotiatedOptions
+{
     let symbolLists = UInt(SMFIF_SETSYMLIST)
     let canRequestMacros = wantsMacros && (offeredActions & symbolLists) != 0
     return NegotiatedOptions(
         actions: canRequestMacros ? symbolLists : 0,
-        steps: skippedSteps & offeredSteps,
+        steps: (skippedSteps & offeredSteps) | noReplySteps,
         requestsMacros: canRequestMacros
     )
 }

@@ -14,6 +14,10 @@ final class ServerContext: Sendable {
     let fetchLists: [[MacroName]]
     /// Arguments for `smfi_setsymlist` during negotiation: one per stage with names configured.
     let symbolLists: [SymbolList]
+    /// SMFIP_NR_* bits of the unanswered stages, requested in negotiation.
+    let noReplySteps: UInt
+    /// Whether each stage is unanswered, indexed by `MilterStage.dialogueOrder`.
+    let isUnanswered: [Bool]
 
     /// The names `stage`'s callback sees, in fetch order.
     func visibleMacros(_ stage: MilterStage) -> [String] {
@@ -40,6 +44,20 @@ final class ServerContext: Sendable {
     /// Validates the configured macro names and precomputes what each callback needs.
     init(configuration: MilterConfiguration, factory: any MilterSessionFactory) throws(MilterError) {
         self.factory = factory
+        var noReplySteps: UInt = 0
+        for stage in configuration.unansweredStages {
+            guard let bit = stage.noReplyStep else {
+                throw MilterError(
+                    operation: "configuration",
+                    detail: "stage \(stage) cannot be unanswered: only connect, helo and mail can"
+                )
+            }
+            noReplySteps |= bit
+        }
+        self.noReplySteps = noReplySteps
+        self.isUnanswered = MilterStage.allCases.sorted { $0.dialogueOrder < $1.dialogueOrder }.map {
+            configuration.unansweredStages.contains($0)
+        }
         var configured: [MilterStage: [String]] = [:]
         for (stage, names) in configuration.macros {
             var seen = Set<String>()

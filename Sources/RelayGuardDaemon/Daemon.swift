@@ -40,7 +40,8 @@ public enum Daemon {
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
         let milter = MilterConfiguration(name: "relayguard", socket: daemon.socket.description, socketMode: socketMode,
-                                         macros: RelayGuardSessionFactory.macros)
+                                         macros: RelayGuardSessionFactory.macros,
+                                         unansweredStages: RelayGuardSessionFactory.unansweredStages)
         let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
         try MilterServer.run(milter, factory: factory) {
             if case .drop(let account) = privileges {

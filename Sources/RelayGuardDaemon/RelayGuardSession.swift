@@ -29,6 +29,11 @@ public final class RelayGuardSessionFactory: MilterSessionFactory {
         // {rcpt_addr}: the address Postfix parsed and will deliver to, decided as well as the raw argument.
         .rcpt: ["i", "{rcpt_addr}"],
     ]
+
+    /// Stages whose callbacks always continue (they only record the client, the SASL login and the queue id), so
+    /// the MTA need not wait for them: Postfix sends connect, HELO and MAIL with the first RCPT, three round trips
+    /// fewer per SMTP session.
+    public static let unansweredStages: Set<MilterStage> = [.connect, .helo, .mail]
 }
 
 /// One SMTP connection. libmilter serializes a connection's callbacks (on any of its threads), so the mutable

@@ -10,6 +10,7 @@ struct NegotiationTests {
         var offeredActions: UInt
         var offeredSteps: UInt
         var wantsMacros: Bool
+        var noReplySteps: UInt = 0
         var expected: NegotiatedOptions
         var testDescription: String { name }
     }
@@ -26,12 +27,21 @@ struct NegotiationTests {
         Case(name: "no macros configured: no action requested",
              offeredActions: 0x1FF, offeredSteps: 0x1FFFFF, wantsMacros: false,
              expected: NegotiatedOptions(actions: 0, steps: skipped, requestsMacros: false)),
+        Case(name: "unanswered connect, HELO and MAIL: their no-reply bits are requested",
+             offeredActions: 0x1FF, offeredSteps: 0x1FFFFF, wantsMacros: true, noReplySteps: noReply,
+             expected: NegotiatedOptions(actions: UInt(SMFIF_SETSYMLIST), steps: skipped | noReply, requestsMacros: true)),
+        Case(name: "no-reply bits are requested even when not offered (libmilter answers for an MTA without them)",
+             offeredActions: 0x3F, offeredSteps: 0x3F, wantsMacros: false, noReplySteps: noReply,
+             expected: NegotiatedOptions(actions: 0, steps: UInt(SMFIP_NOHDRS | SMFIP_NOBODY) | noReply,
+                                         requestsMacros: false)),
     ]
+
+    static let noReply = UInt(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL)
 
     @Test(arguments: cases)
     func negotiation(_ testCase: Case) {
         let options = negotiatedOptions(offeredActions: testCase.offeredActions, offeredSteps: testCase.offeredSteps,
-                                        wantsMacros: testCase.wantsMacros)
+                                        wantsMacros: testCase.wantsMacros, noReplySteps: testCase.noReplySteps)
         #expect(options == testCase.expected)
     }
 

@@ -45,6 +45,11 @@ end
 local conn = mt.connect(sock, 40, 0.25)
 check(conn ~= nil, "connect " .. sock)
 check(mt.negotiate(conn, nil, nil, nil) == nil, "negotiate")
+-- No reply at connect, HELO and MAIL (SMFIP_NR_CONN/HELO/MAIL, 0x1000/0x2000/0x4000): miltertest then reads nothing
+-- there and reports continue, as Postfix sends those with the first RCPT. RCPT (0x8000) and DATA (0x10000) are answered.
+check(mt.test_option(conn, 0x1000) and mt.test_option(conn, 0x2000) and mt.test_option(conn, 0x4000),
+  "no reply negotiated for connect, helo and mail")
+check(not mt.test_option(conn, 0x8000) and not mt.test_option(conn, 0x10000), "rcpt and data answered")
 
 local connect_macros = {}
 if client_addr ~= nil then table.insert(connect_macros, "{client_addr}"); table.insert(connect_macros, client_addr) end
