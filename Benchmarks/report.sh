@@ -64,7 +64,7 @@ END {
     print "a recipient was accepted, abort, quit; one TCP connection per session, as Postfix opens one per SMTP session."
     print "Every milter here negotiates no reply at connect, helo and mail (as RelayGuard does), so the generator, like"
     print "Postfix, sends those with the first RCPT and waits for 4 RCPT answers, data and eom: their latency is part of"
-    print "the first RCPT's."
+    print "the first RCPT answer."
     print "RelayGuard runs the benchmark policy (`reroute = yes`, `relay_clients = 192.0.2.0/24, 2001:db8::/32`,"
     print "`local_domains = corp.example .corp.example`). Two like-for-like pairs: RelayGuard as shipped (one info line"
     print "per recipient, stderr to a file) against `same-logic.c` built with `-DLOG_DECISIONS` (the same decisions in"

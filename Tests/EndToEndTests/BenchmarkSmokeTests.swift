@@ -65,6 +65,37 @@ struct BenchmarkSmokeTests {
         #expect(result["rejects"] == "0")
     }
 
+    @Test("report.sh renders BENCHMARKS.md from scripts/bench's measurements, ratios and verdicts included")
+    func report() async throws {
+        let directory = try TemporaryDirectory(prefix: "relayguard-report")
+        defer { directory.remove() }
+        // Lines as scripts/bench records them: section label key value.
+        try """
+            proto-1-1 relayguard sessions_per_s 1000
+            proto-1-1 same-logic-log sessions_per_s 1100
+            proto-1-1 relayguard rcpt_p99_us 130
+            proto-1-1 same-logic-log rcpt_p99_us 100
+
+            """.write(toFile: directory.path + "/results", atomically: true, encoding: .utf8)
+        try "| policy table |\n".write(toFile: directory.path + "/policy.md", atomically: true, encoding: .utf8)
+        let result = try await runCommand(
+            "/bin/bash",
+            [Self.root.path + "/Benchmarks/report.sh", directory.path + "/results", directory.path + "/policy.md",
+             "1", "10", "10", "5", "1"],
+            timeout: .seconds(60)
+        )
+        #expect(result.exitCode == 0, "\(result.summary)")
+        for heading in ["## Milter protocol", "## End to end", "## Scale", "## Policy"] {
+            #expect(result.stdout.contains("\n" + heading), "\(heading)")
+        }
+        #expect(result.stdout.contains("| 1 | 1000 | 1100 | 0.91x met | 130 | 100 | 1.30x **missed** |"), "\(result.stdout)")
+        #expect(result.stdout.contains("| policy table |"))
+    }
+
+    /// The package's top directory, where Benchmarks/ lives.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     /// Runs the generator and returns its `RESULT key=value ...` line as a dictionary.
     static func generate(port: UInt16, sessions: Int, concurrency: Int, check: Bool) async throws -> [String: String] {
         let arguments = ["--port", "\(port)", "--sessions", "\(sessions)", "--concurrency", "\(concurrency)"]
@@ -93,7 +124,6 @@ struct BenchmarkSmokeTests {
     static func withBaseline<T: Sendable>(
         _ name: String, defines: [String] = [], _ body: (UInt16) async throws -> T
     ) async throws -> (T, stderr: String) {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let directory = try TemporaryDirectory(prefix: "relayguard-baseline")
         defer { directory.remove() }
         let binary = directory.path + "/" + name
@@ -101,7 +131,7 @@ struct BenchmarkSmokeTests {
         let compile = try await runCommand(
             "/usr/bin/gcc",
             ["-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"] + defines
-                + ["-o", binary, root.path + "/Benchmarks/Baselines/\(name).c"]
+                + ["-o", binary, Self.root.path + "/Benchmarks/Baselines/\(name).c"]
                 + flags.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
                 + ["-lpthread"],
             timeout: .seconds(60)
