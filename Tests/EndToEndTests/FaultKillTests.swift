@@ -27,6 +27,7 @@ struct FaultKillTests {
     func killAndRestart() async throws {
         try await withRelayGuard { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
+                let trafficStart = milter.logMark()
                 let allowed = SMTPSource(sender: "kill-allowed@outside.example", recipient: FaultGateway.allowed,
                                          messages: Self.messagesPerStream, sessions: 4)
                 let denied = SMTPSource(sender: "kill-denied@outside.example", recipient: FaultGateway.mustDeny,
@@ -39,7 +40,8 @@ struct FaultKillTests {
                 let decisionsAfterRestart: Int
                 do {
                     // Kill once traffic is flowing through the milter (progress, not time).
-                    try await milter.waitForLogLine(containing: "verdict=", after: 300, timeout: .seconds(60))
+                    try await milter.waitForLogLine(since: trafficStart, timeout: .seconds(60), what: "decision 301",
+                                                   count: 301) { $0.contains("verdict=") }
                     let killedAt = clock.now
                     try await milter.killHard()
                     // Down for a moment, as a crash and a systemd restart would be.

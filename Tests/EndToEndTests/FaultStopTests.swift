@@ -9,13 +9,15 @@ struct FaultStopTests {
     func stopUnderLoad() async throws {
         try await withRelayGuard { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
+                let trafficStart = milter.logMark()
                 let allowedRun = try SMTPSource(sender: "stop-allowed@outside.example", recipient: FaultGateway.allowed,
                                                 messages: Self.messagesPerStream, sessions: 4).start(against: postfix)
                 let deniedRun = try SMTPSource(sender: "stop-denied@outside.example", recipient: FaultGateway.mustDeny,
                                                messages: Self.messagesPerStream, sessions: 4).start(against: postfix)
                 let clock = ContinuousClock()
                 do {
-                    try await milter.waitForLogLine(containing: "verdict=", after: 200, timeout: .seconds(60))
+                    try await milter.waitForLogLine(since: trafficStart, timeout: .seconds(60), what: "decision 201",
+                                                   count: 201) { $0.contains("verdict=") }
                     let signalled = clock.now
                     try milter.send(SIGTERM)
                     let exited = try await milter.waitForExit(timeout: .seconds(10))

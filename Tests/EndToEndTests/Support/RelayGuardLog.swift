@@ -10,34 +10,26 @@ extension RelayGuardProcess {
         log().split(separator: "\n").compactMap(MilterDecisionLine.init)
     }
 
-    /// Waits until more than `after` log lines contain `text`; returns the first new one.
+    /// Waits for the `count`th line written after `mark` that satisfies `matches` (the first by default; a larger
+    /// count waits for traffic to make progress); returns it and every line since `mark` up to it. Each poll reads
+    /// only the log written since `mark`, so waiting costs the same however long the log was before it.
     @discardableResult
-    func waitForLogLine(containing text: String, after: Int = 0, timeout: Duration = .seconds(10)) async throws -> Substring {
-        do {
-            try await waitUntil("relayguard to log \"\(text)\"", timeout: timeout) {
-                let seen = logLines(containing: text).count > after
-                guard isRunning || seen else {
-                    throw HarnessError("relayguard exited (status \(exitCode)) before logging \"\(text)\"")
-                }
-                return seen
-            }
-        } catch {
-            throw HarnessError("\(error)\nlog:\n\(log().suffix(4000))")
-        }
-        return logLines(containing: text)[after]
-    }
-
-    /// Waits for the first line written after `mark` that satisfies `matches`; returns it and every line since `mark`
-    /// up to it. Each poll reads only the log written since `mark`, so waiting costs the same however long the log is.
     func waitForLogLine(
-        since mark: LogMark, timeout: Duration = .seconds(10), what: String, where matches: (Substring) -> Bool
+        since mark: LogMark, timeout: Duration = .seconds(10), what: String, count: Int = 1,
+        where matches: (Substring) -> Bool
     ) async throws -> (line: Substring, before: [Substring]) {
         var found: (line: Substring, before: [Substring])?
         do {
             try await waitUntil("relayguard to log \(what)", timeout: timeout) {
                 // Only whole lines: the last one may still be being written.
                 let lines = log(since: mark).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-                if let index = lines.firstIndex(where: matches) {
+                var matched = 0
+                let index = lines.firstIndex { line in
+                    guard matches(line) else { return false }
+                    matched += 1
+                    return matched == count
+                }
+                if let index {
                     found = (lines[index], Array(lines[..<index]))
                     return true
                 }
