@@ -122,8 +122,11 @@ public struct Policy: Sendable {
         if address.form.isRouted { return true }
         // An IMCEA local part encodes `@`, `%` and `!` as +HH; raw ones route the outer address (Postfix's percent
         // hack and bang paths apply to `IMCEAEX-victim%elsewhere.com@local` whatever the type says).
-        return !address.layers.isEmpty
-            && (address.recipient.hasPrefix("@") || address.localPart.utf8.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "!") })
+        guard !address.layers.isEmpty else { return false }
+        if address.recipient.hasPrefix("@") { return true }
+        // Over the contiguous UTF-8 (a scan through String.UTF8View cost ~1,200 instructions an IMCEA address).
+        var localPart = address.localPart
+        return localPart.withUTF8 { $0.contains { $0 == ASCII.at || $0 == ASCII.percent || $0 == ASCII.bang } }
     }
 
     enum Restriction { case allowed, never, denied, undecidable }
