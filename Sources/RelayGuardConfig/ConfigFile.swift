@@ -21,7 +21,11 @@ enum ConfigFile {
                     diagnostics.append(.init(file: file, line: lineNumber, message: "continuation line (starts with white space) with no setting before it"))
                     continue
                 }
-                entries[entries.count - 1].value += " " + content.trimmingBlanks()
+                // Joined with one space, as Postfix does; a value that starts on the continuation line (`key =` and
+                // nothing else first) gets no leading blank (the config fuzzer found show-config printing one).
+                let continued = content.trimmingBlanks()
+                let value = entries[entries.count - 1].value
+                entries[entries.count - 1].value = value.isEmpty ? continued : value + " " + continued
                 continue
             }
             guard let equals = content.firstIndex(of: "=") else {

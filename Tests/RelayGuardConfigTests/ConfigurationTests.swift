@@ -125,6 +125,15 @@ struct ConfigurationTests {
         #expect(again.render().split(separator: "\n").dropFirst() == rendered.split(separator: "\n").dropFirst())
     }
 
+    /// Found by the config fuzzer: `relay_never =` with its value on the next line rendered as `relay_never =  2.0.2.66`.
+    @Test func valueStartingOnAContinuationLineHasNoLeadingBlank() throws {
+        let configuration = try Self.parse("relay_never =\n 192.0.2.66\nlocal_domains = \n\tcorp.example\n")
+        let rendered = configuration.render()
+        #expect(rendered.contains("\nrelay_never = 192.0.2.66\n"), "\(rendered)")
+        #expect(rendered.contains("\nlocal_domains = corp.example\n"), "\(rendered)")
+        #expect(try Self.parse(rendered).render() == rendered)
+    }
+
     @Test func defaultsAreValid() throws {
         for key in ConfigKey.all {
             let configuration = try Self.parse("\(key.name) = \(key.defaultValue)")
