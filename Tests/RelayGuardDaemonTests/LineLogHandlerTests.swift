@@ -4,23 +4,46 @@ import Testing
 
 @Suite("LineLogHandler: the stderr line's fixed parts")
 struct LineLogHandlerTests {
+    /// libc's answer for `second`, the reference the arithmetic is checked against.
+    static func strftimeUTC(_ second: Int) -> String {
+        var seconds = time_t(second)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let count = strftime(buffer.baseAddress!, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), as: UTF8.self)
+        }
+    }
+
+    static func timestamp(_ second: Int) -> String {
+        var line = LineBuffer()
+        LineLogHandler.appendTimestamp(second, to: &line)
+        return line.string
+    }
+
     @Test("timestamps are UTC ISO 8601 to the second", arguments: [
         (0, "1970-01-01T00:00:00Z"),
         (1_796_000_000, "2026-11-30T00:53:20Z"),
         (951_782_400, "2000-02-29T00:00:00Z"),
+        (951_868_799, "2000-02-29T23:59:59Z"),
+        (4_107_542_400, "2100-03-01T00:00:00Z"),
+        (-1, "1969-12-31T23:59:59Z"),
+        (253_402_300_799, "9999-12-31T23:59:59Z"),
     ])
     func format(second: Int, expected: String) {
-        #expect(LineLogHandler.format(time_t(second)) == expected)
+        #expect(Self.timestamp(second) == expected)
     }
 
-    @Test("the cached timestamp is the current second's")
-    func cachedTimestamp() {
-        let before = time(nil)
-        let first = LineLogHandler.timestamp()
-        let second = LineLogHandler.timestamp()
-        let after = time(nil)
-        #expect([LineLogHandler.format(before), LineLogHandler.format(after)].contains(first))
-        #expect([LineLogHandler.format(before), LineLogHandler.format(after)].contains(second))
+    @Test("the arithmetic agrees with gmtime_r and strftime on 100,000 seconds from 1970 to 2200")
+    func agreesWithLibc() {
+        var generator = SystemRandomNumberGenerator()
+        var mismatches: [String] = []
+        for _ in 0..<100_000 {
+            let second = Int.random(in: 0..<7_258_118_400, using: &generator)
+            let expected = Self.strftimeUTC(second)
+            if Self.timestamp(second) != expected, mismatches.count < 5 { mismatches.append("\(second): \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
     }
 
     @Test("the process tag names this process")
