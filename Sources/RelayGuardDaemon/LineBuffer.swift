@@ -42,6 +42,13 @@ struct LineBuffer: ~Copyable {
         literal.withUTF8Buffer { append($0) }
     }
 
+    /// Appends `count` bytes that `body` writes in place (every one of them).
+    mutating func append(count extra: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        reserve(extra)
+        body(storage + count)
+        count += extra
+    }
+
     mutating func appendByte(_ byte: UInt8) {
         reserve(1)
         storage[count] = byte

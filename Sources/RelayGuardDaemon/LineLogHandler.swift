@@ -109,30 +109,30 @@ public struct LineLogHandler: LogHandler {
         let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
         let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        appendDigits(year, count: 4, to: &line)
-        line.appendByte(0x2D)
-        appendDigits(month, count: 2, to: &line)
-        line.appendByte(0x2D)
-        appendDigits(day, count: 2, to: &line)
-        line.appendByte(0x54)
-        appendDigits(secondOfDay / 3_600, count: 2, to: &line)
-        line.appendByte(0x3A)
-        appendDigits(secondOfDay / 60 % 60, count: 2, to: &line)
-        line.appendByte(0x3A)
-        appendDigits(secondOfDay % 60, count: 2, to: &line)
-        line.appendByte(0x5A)
-    }
-
-    /// `value` in decimal, zero-padded to at least `count` digits (a year past 9999 gets all of its digits).
-    private static func appendDigits(_ value: Int, count: Int, to line: inout LineBuffer) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        while value / divisor >= 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            line.appendByte(0x30 + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        guard (0...9_999).contains(year) else {
+            line.append(String(year) + String(format: "-%02ld-%02ldT%02ld:%02ld:%02ldZ", month, day, secondOfDay / 3_600,
+                                              secondOfDay / 60 % 60, secondOfDay % 60))
+            return
+        }
+        // The 20 bytes written in place (one capacity check instead of one per byte).
+        line.append(count: 20) { out in
+            func two(_ value: Int, at index: Int) {
+                out[index] = 0x30 + UInt8(value / 10)
+                out[index + 1] = 0x30 + UInt8(value % 10)
+            }
+            two(year / 100, at: 0)
+            two(year % 100, at: 2)
+            out[4] = 0x2D
+            two(month, at: 5)
+            out[7] = 0x2D
+            two(day, at: 8)
+            out[10] = 0x54
+            two(secondOfDay / 3_600, at: 11)
+            out[13] = 0x3A
+            two(secondOfDay / 60 % 60, at: 14)
+            out[16] = 0x3A
+            two(secondOfDay % 60, at: 17)
+            out[19] = 0x5A
         }
     }
 

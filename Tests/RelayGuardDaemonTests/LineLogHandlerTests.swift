@@ -29,6 +29,7 @@ struct LineLogHandlerTests {
         (4_107_542_400, "2100-03-01T00:00:00Z"),
         (-1, "1969-12-31T23:59:59Z"),
         (253_402_300_799, "9999-12-31T23:59:59Z"),
+        (253_402_300_800 + 3_723, "10000-01-01T01:02:03Z"),
     ])
     func format(second: Int, expected: String) {
         #expect(Self.timestamp(second) == expected)
