@@ -9,18 +9,38 @@ import Darwin
 /// The decision log builds one per recipient on the RCPT path from about 20 pieces. Appending to a `[UInt8]` cost
 /// ~120 instructions a piece (callgrind, `Array.append(contentsOf:)` of a buffer pointer); a `memcpy` into owned
 /// storage costs a fraction of that. Non-copyable, so the storage has exactly one owner and is freed with it.
+/// `withScratch` starts it in stack memory, so a line that fits costs no allocation at all.
 struct LineBuffer: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>
     private var capacity: Int
+    /// False while `storage` is the caller's scratch memory (`withScratch`): never freed here.
+    private var ownsStorage: Bool
     private(set) var count = 0
 
     init(capacity: Int = 256) {
         self.capacity = max(capacity, 16)
         storage = .allocate(capacity: self.capacity)
+        ownsStorage = true
+    }
+
+    private init(scratch: UnsafeMutableBufferPointer<UInt8>) {
+        storage = scratch.baseAddress!
+        capacity = scratch.count
+        ownsStorage = false
+    }
+
+    /// Runs `body` with an empty buffer that starts in `capacity` bytes of temporary (stack) memory and moves to the
+    /// heap only if the line outgrows them. LineLogHandler builds each record this way (malloc and free are shared by
+    /// every logging thread).
+    static func withScratch<Result>(capacity: Int, _ body: (inout LineBuffer) throws -> Result) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(capacity, 16)) { scratch in
+            var line = LineBuffer(scratch: scratch)
+            return try body(&line)
+        }
     }
 
     deinit {
-        storage.deallocate()
+        if ownsStorage { storage.deallocate() }
     }
 
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -82,8 +102,9 @@ struct LineBuffer: ~Copyable {
         let grown = max(capacity * 2, count + extra)
         let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
         larger.moveInitialize(from: storage, count: count)
-        storage.deallocate()
+        if ownsStorage { storage.deallocate() }
         storage = larger
         capacity = grown
+        ownsStorage = true
     }
 }

@@ -45,28 +45,39 @@ public struct LineLogHandler: LogHandler {
                 text += " \(key)=\(DecisionFormat.quotedIfNeeded("\(value)"))"
             }
         }
-        var record = Self.record(text, level: event.level, target: target)
-        switch target {
-        case .stderr:
-            // One write(2) per line, errors ignored: a full disk or a closed pipe (ENOSPC, EPIPE) drops the line
-            // instead of killing the milter (FileHandle.write is `try!` in swift-corelibs-foundation), and
-            // FileHandle's Data round trip cost a third of the RCPT callback (BENCHMARKS.md).
-            record.withBytes { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0, errno == EINTR { continue }
-                    guard written > 0 else { return }
-                    offset += written
+        Self.withRecord(text, level: event.level, target: target) { record in
+            switch target {
+            case .stderr:
+                // One write(2) per line, errors ignored: a full disk or a closed pipe (ENOSPC, EPIPE) drops the line
+                // instead of killing the milter (FileHandle.write is `try!` in swift-corelibs-foundation), and
+                // FileHandle's Data round trip cost a third of the RCPT callback (BENCHMARKS.md).
+                record.withBytes { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                        if written < 0, errno == EINTR { continue }
+                        guard written > 0 else { return }
+                        offset += written
+                    }
+                }
+            case .syslog:
+                record.appendByte(0)
+                record.withBytes { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { text in
+                        withVaList([text.baseAddress!]) { vsyslog(Self.priority(event.level), "%s", $0) }
+                    }
                 }
             }
-        case .syslog:
-            record.appendByte(0)
-            record.withBytes { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { text in
-                    withVaList([text.baseAddress!]) { vsyslog(Self.priority(event.level), "%s", $0) }
-                }
-            }
+        }
+    }
+
+    /// Runs `body` with what is written for one message, built in stack scratch (see `appendRecord`).
+    static func withRecord<Result>(
+        _ text: String, level: Logger.Level, target: Target, _ body: (inout LineBuffer) -> Result
+    ) -> Result {
+        LineBuffer.withScratch(capacity: 512) { line in
+            appendRecord(text, level: level, target: target, to: &line)
+            return body(&line)
         }
     }
 
@@ -74,8 +85,7 @@ public struct LineLogHandler: LogHandler {
     /// the text alone (syslog adds the rest). One record, one line: a recipient can carry CR/LF in hostile input, and
     /// each becomes a space (single UTF-8 bytes, so replacing bytes is exact; memchr finds them, the per-recipient line
     /// is on the RCPT path).
-    static func record(_ text: String, level: Logger.Level, target: Target) -> LineBuffer {
-        var line = LineBuffer(capacity: text.utf8.count + 64)
+    static func appendRecord(_ text: String, level: Logger.Level, target: Target, to line: inout LineBuffer) {
         if target == .stderr {
             appendTimestamp(time(nil), to: &line)
             line.append(processTag)
@@ -87,7 +97,6 @@ public struct LineLogHandler: LogHandler {
         line.replace(10, with: 32, from: textStart)
         line.replace(13, with: 32, from: textStart)
         if target == .stderr { line.appendByte(10) }
-        return line
     }
 
     /// ` relayguard[PID]: `. The process never forks after start, and glibc's getpid() is a system call: taken once.

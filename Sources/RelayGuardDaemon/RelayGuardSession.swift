@@ -113,6 +113,7 @@ final class RelayGuardSession: MilterSession {
     /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`,
     /// assembled as bytes (see `LineBuffer`): this runs once per recipient.
     private func log(_ decision: Decision) {
+        // A heap LineBuffer, not `withScratch`: its generic closure copied the captured Decision three times a line.
         logger.info(Logger.Message(stringLiteral: {
             var line = LineBuffer(capacity: 320)
             line.append(queueID ?? "NOQUEUE")

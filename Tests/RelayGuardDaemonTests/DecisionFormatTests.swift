@@ -41,6 +41,17 @@ struct DecisionFormatTests {
         #expect(DecisionFormat.quotedIfNeeded(value) == expected)
     }
 
+    @Test("a line that outgrows its stack scratch moves to the heap and keeps every byte")
+    func scratchGrowth() {
+        let pieces = (0..<200).map { "piece \($0);" }
+        let text = LineBuffer.withScratch(capacity: 16) { line in
+            for piece in pieces { line.append(piece) }
+            line.append(literal: " end")
+            return line.string
+        }
+        #expect(text == pieces.joined() + " end")
+    }
+
     @Test("numbers are written in decimal", arguments: [0, 7, 10, 4_200_000, UInt64.max])
     func numbers(number: UInt64) {
         var line = LineBuffer()

@@ -57,7 +57,7 @@ struct LineLogHandlerTests {
         ("ü\u{2028}é", "ü\u{2028}é"), (String(repeating: "x", count: 300) + "\n", String(repeating: "x", count: 300) + " "),
     ])
     func stderrRecord(text: String, expected: String) {
-        let record = LineLogHandler.record(text, level: .warning, target: .stderr).string
+        let record = LineLogHandler.withRecord(text, level: .warning, target: .stderr) { $0.string }
         let prefix = LineLogHandler.processTag + "warning: "
         #expect(record.hasSuffix(prefix + expected + "\n"))
         let timestamp = String(record.dropLast(prefix.count + expected.count + 1))
@@ -66,6 +66,6 @@ struct LineLogHandlerTests {
 
     @Test("a syslog record is the text alone, CR and LF as spaces")
     func syslogRecord() {
-        #expect(LineLogHandler.record("one\r\ntwo\nthree", level: .info, target: .syslog).string == "one  two three")
+        #expect(LineLogHandler.withRecord("one\r\ntwo\nthree", level: .info, target: .syslog) { $0.string } == "one  two three")
     }
 }
