@@ -48,10 +48,17 @@ func status(for verdict: MilterVerdict, _ ctx: OpaquePointer?) -> sfsistat {
 }
 
 /// The status for `stage`'s verdict: as `status(for:_:)` at an answered stage; at an unanswered one always
-/// SMFIS_NOREPLY (the MTA reads nothing there), a verdict other than continue being kept for the later stages.
+/// SMFIS_NOREPLY (the MTA reads nothing there). A refusal there (reject, tempfail) is kept and given at every later
+/// answered stage of the connection, the first one kept; accept and discard there have no effect, since carried to a
+/// RCPT they would mean something else (one message accepted or dropped instead of the connection).
 func status(for verdict: MilterVerdict, at stage: MilterStage, _ box: SessionBox, _ ctx: OpaquePointer?) -> sfsistat {
     guard box.context.isUnanswered[stage.dialogueOrder] else { return status(for: verdict, ctx) }
-    if case .continue = verdict {} else if box.carriedVerdict == nil { box.carriedVerdict = verdict }
+    switch verdict {
+    case .reject, .tempfail:
+        if box.carriedVerdict == nil { box.carriedVerdict = verdict }
+    case .continue, .accept, .discard:
+        break
+    }
     return SMFIS_NOREPLY
 }
 

@@ -23,8 +23,10 @@ public struct MilterConfiguration: Sendable {
     /// Stages the session always answers with continue: `connect`, `helo` and `mail` may be listed. They are
     /// negotiated as "no reply" (SMFIP_NR_*), so the MTA sends them without waiting for an answer and puts off its
     /// write until the next stage that needs one: a round trip saved per stage listed, on every connection. The
-    /// session's callbacks still run and see their macros. Should one of them return anything but continue anyway,
-    /// that verdict is given at every later answered stage of the connection (fail closed, never dropped).
+    /// session's callbacks still run and see their macros. Should one of them refuse anyway (reject, tempfail), that
+    /// verdict is given at every later answered stage of the connection (fail closed, never dropped); accept and
+    /// discard there have no effect. If no session can be made at such a stage (allocation failure), the first answered
+    /// stage makes one, which has seen no connect and answers as such a session does.
     public var unansweredStages: Set<MilterStage>
 
     /// Creates a configuration; unset tuning values keep libmilter's defaults.

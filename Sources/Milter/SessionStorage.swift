@@ -8,8 +8,8 @@ import CMilter
 final class SessionBox {
     let session: any MilterSession
     let context: ServerContext
-    /// A verdict other than continue that the session gave at an unanswered stage, where the MTA reads no answer:
-    /// given instead at every later answered stage (``MilterConfiguration/unansweredStages``).
+    /// A refusal (reject, tempfail) the session gave at an unanswered stage, where the MTA reads no answer: given
+    /// instead at every later answered stage of the connection (``MilterConfiguration/unansweredStages``).
     var carriedVerdict: MilterVerdict?
 
     init(session: any MilterSession, context: ServerContext) {

@@ -31,7 +31,7 @@ struct LineBuffer: ~Copyable {
 
     /// Runs `body` with an empty buffer that starts in `capacity` bytes of temporary (stack) memory and moves to the
     /// heap only if the line outgrows them. LineLogHandler builds each record this way (malloc and free are shared by
-    /// every logging thread).
+    /// every logging thread). `body` must not move the buffer out (swap it away): its scratch ends with this call.
     static func withScratch<Result>(capacity: Int, _ body: (inout LineBuffer) throws -> Result) rethrows -> Result {
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(capacity, 16)) { scratch in
             var line = LineBuffer(scratch: scratch)

@@ -3,8 +3,8 @@ import Testing
 
 @testable import Milter
 
-/// `status(for:at:_:_:)`: an unanswered stage never answers, and a verdict other than continue given there is
-/// kept for the later answered stages instead of being lost.
+/// `status(for:at:_:_:)`: an unanswered stage never answers, and a refusal given there is kept for the later answered
+/// stages instead of being lost.
 struct UnansweredStageTests {
     /// Never asked for a session: the boxes here are built by hand.
     struct NoSessions: MilterSessionFactory {
@@ -41,6 +41,15 @@ struct UnansweredStageTests {
         #expect(status(for: .tempfail(nil), at: .connect, box, nil) == SMFIS_NOREPLY)
         #expect(status(for: .reject(nil), at: .mail, box, nil) == SMFIS_NOREPLY)
         #expect(box.carriedVerdict == .tempfail(nil))
+    }
+
+    @Test("accept and discard at an unanswered stage are no reply and not carried", arguments: [
+        MilterVerdict.accept, .discard,
+    ])
+    func acceptAndDiscardAreNotCarried(verdict: MilterVerdict) throws {
+        let box = try Self.box()
+        #expect(status(for: verdict, at: .mail, box, nil) == SMFIS_NOREPLY)
+        #expect(box.carriedVerdict == nil)
     }
 
     @Test("an answered stage answers its own verdict")
