@@ -52,7 +52,7 @@ func status(for verdict: MilterVerdict, _ ctx: OpaquePointer?) -> sfsistat {
 /// answered stage of the connection, the first one kept; accept and discard there have no effect, since carried to a
 /// RCPT they would mean something else (one message accepted or dropped instead of the connection).
 func status(for verdict: MilterVerdict, at stage: MilterStage, _ box: SessionBox, _ ctx: OpaquePointer?) -> sfsistat {
-    guard box.context.isUnanswered[stage.dialogueOrder] else { return status(for: verdict, ctx) }
+    guard box.context.isUnanswered(stage) else { return status(for: verdict, ctx) }
     switch verdict {
     case .reject, .tempfail:
         if box.carriedVerdict == nil { box.carriedVerdict = verdict }

@@ -16,8 +16,11 @@ final class ServerContext: Sendable {
     let symbolLists: [SymbolList]
     /// SMFIP_NR_* bits of the unanswered stages, requested in negotiation.
     let noReplySteps: UInt
-    /// Whether each stage is unanswered, indexed by `MilterStage.dialogueOrder`.
-    let isUnanswered: [Bool]
+
+    /// Whether `stage` was configured unanswered: its no-reply bit is among those requested.
+    func isUnanswered(_ stage: MilterStage) -> Bool {
+        stage.noReplyStep.map { noReplySteps & $0 != 0 } ?? false
+    }
 
     /// The names `stage`'s callback sees, in fetch order.
     func visibleMacros(_ stage: MilterStage) -> [String] {
@@ -55,9 +58,6 @@ final class ServerContext: Sendable {
             noReplySteps |= bit
         }
         self.noReplySteps = noReplySteps
-        self.isUnanswered = MilterStage.allCases.sorted { $0.dialogueOrder < $1.dialogueOrder }.map {
-            configuration.unansweredStages.contains($0)
-        }
         var configured: [MilterStage: [String]] = [:]
         for (stage, names) in configuration.macros {
             var seen = Set<String>()
