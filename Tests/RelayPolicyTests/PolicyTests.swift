@@ -176,7 +176,9 @@ struct PolicyTests {
     }
 
     @Test(arguments: ["<IMCEAEX-victim%elsewhere.com@corp.example>", "<IMCEAFAX-elsewhere.com!victim@corp.example>",
-                      "<\"IMCEAEX-victim@elsewhere.com\"@corp.example>", "<@hop:IMCEAEX-x@corp.example>"])
+                      "<\"IMCEAEX-victim@elsewhere.com\"@corp.example>", "<@hop:IMCEAEX-x@corp.example>",
+                      // A combining mark makes "@\u{35E}" one Character, but Postfix sees the "@" byte (AddressDecoderFuzz).
+                      "<@\u{35E}hop:IMCEAEX-x@corp.example>"])
     func routingSyntaxInAnIMCEALocalPartIsARerouteAttempt(recipient: String) {
         #expect(Policy().decide(recipient, client: Self.outside).rule == .rerouteDisabled)
     }

@@ -123,7 +123,9 @@ public struct Policy: Sendable {
         // An IMCEA local part encodes `@`, `%` and `!` as +HH; raw ones route the outer address (Postfix's percent
         // hack and bang paths apply to `IMCEAEX-victim%elsewhere.com@local` whatever the type says).
         guard !address.layers.isEmpty else { return false }
-        if address.recipient.hasPrefix("@") { return true }
+        // The byte, as Postfix reads it: `hasPrefix("@")` compares Characters, and "@" followed by a combining mark is
+        // another Character (found by AddressDecoderFuzz).
+        if address.recipient.utf8.first == ASCII.at { return true }
         // Over the contiguous UTF-8 (a scan through String.UTF8View cost ~1,200 instructions an IMCEA address).
         var localPart = address.localPart
         return localPart.withUTF8 { $0.contains { $0 == ASCII.at || $0 == ASCII.percent || $0 == ASCII.bang } }
