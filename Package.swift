@@ -39,10 +39,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
+        .target(name: "PostfixCheck", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .executableTarget(
             name: "relayguard",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy",
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +58,7 @@ let package = Package(
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
+        .testTarget(name: "PostfixCheckTests", dependencies: ["PostfixCheck", "RelayGuardConfig", "RelayPolicy"]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .testTarget(
             name: "RelayGuardDaemonTests",

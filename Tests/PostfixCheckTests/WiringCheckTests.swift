@@ -1,0 +1,175 @@
+import Foundation
+import PostfixCheck
+import RelayGuardConfig
+import RelayPolicy
+import Testing
+
+/// A private Postfix configuration directory: main.cf and master.cf as an admin writes them, read by the real
+/// `postconf -c`, never the system's /etc/postfix.
+struct PostfixConfigDirectory: ~Copyable {
+    let path: String
+
+    /// `main` lines, and master.cf: Debian's smtpd line (chrooted) plus `extraServices`.
+    init(main: String, smtpdChroot: String = "y", extraServices: String = "") throws {
+        path = NSTemporaryDirectory() + "relayguard-check-postfix-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        try (main + "\n").write(toFile: path + "/main.cf", atomically: true, encoding: .utf8)
+        let master = """
+            smtp      inet  n       -       \(smtpdChroot)       -       -       smtpd
+            pickup    unix  n       -       y       60      1       pickup
+            cleanup   unix  n       -       y       -       0       cleanup
+            qmgr      unix  n       -       n       300     1       qmgr
+
+            """ + extraServices
+        try master.write(toFile: path + "/master.cf", atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A gateway that is wired right: RelayGuard on the package's unix socket inside the chroot, fail closed, relay
+/// domain and its subdomains local to RelayGuard too.
+let cleanMain = """
+    smtpd_milters = unix:/relayguard/relayguard.sock
+    milter_default_action = tempfail
+    mynetworks = 127.0.0.0/8 [::1]/128
+    mydestination =
+    relay_domains = corp.test
+    """
+let packageSocket = "socket = unix:/var/spool/postfix/relayguard/relayguard.sock\n"
+let gatewayPolicy = packageSocket + "local_domains = corp.test .corp.test\n"
+
+func findings(main: String, relayGuard: String = gatewayPolicy, smtpdChroot: String = "y", extraServices: String = "") throws -> [Finding] {
+    let directory = try PostfixConfigDirectory(main: main, smtpdChroot: smtpdChroot, extraServices: extraServices)
+    let settings = try Postconf(configDirectory: directory.path).read()
+    let configuration = try Configuration.parse(relayGuard, file: "relayguard.conf", baseDirectory: "/")
+    return WiringCheck(postfix: settings, socket: configuration.daemon.socket,
+                       localDomains: configuration.policy.localDomains).findings()
+}
+
+@Suite("check-postfix against real postconf -c")
+struct WiringCheckTests {
+    @Test("a gateway wired right has nothing to fix")
+    func clean() throws {
+        #expect(try findings(main: cleanMain) == [])
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let main: String
+        var relayGuard = gatewayPolicy
+        var smtpdChroot = "y"
+        var extraServices = ""
+        /// Every finding's code, in order.
+        let codes: [String]
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "no smtpd_milters",
+             main: cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with: ""),
+             codes: ["milter-missing"]),
+        Case(name: "another milter only",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "inet:127.0.0.1:8891"),
+             codes: ["milter-missing"]),
+        Case(name: "submission overrides smtpd_milters without RelayGuard", main: cleanMain,
+             extraServices: """
+                 submission inet n       -       y       -       -       smtpd
+                   -o smtpd_milters=inet:127.0.0.1:8891
+                   -o smtpd_sasl_auth_enable=yes
+
+                 """,
+             codes: ["service-overrides-milters"]),
+        Case(name: "submission override that keeps RelayGuard", main: cleanMain,
+             extraServices: """
+                 submission inet n       -       y       -       -       smtpd
+                   -o smtpd_milters=inet:127.0.0.1:8891,unix:relayguard/relayguard.sock
+
+                 """,
+             codes: []),
+        Case(name: "smtpd_milters through another parameter is expanded",
+             main: cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock",
+                                                  with: "smtpd_milters = $site_milters\nsite_milters = inet:127.0.0.1:8891"),
+             codes: ["milter-missing"]),
+        Case(name: "absolute path from outside the chroot",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard", with: "unix:/var/spool/postfix/relayguard"),
+             codes: ["chroot-unreachable"]),
+        Case(name: "absolute path without chroot is fine",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard", with: "unix:/var/spool/postfix/relayguard"),
+             smtpdChroot: "n", codes: []),
+        Case(name: "socket outside the queue directory with a chrooted smtpd",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "unix:/run/relayguard.sock"),
+             relayGuard: "socket = unix:/run/relayguard.sock\nlocal_domains = corp.test .corp.test\n",
+             codes: ["chroot-unreachable", "socket-outside-chroot"]),
+        Case(name: "inet socket named as localhost",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "inet:localhost:8894"),
+             relayGuard: "socket = inet:8894@127.0.0.1\nlocal_domains = corp.test .corp.test\n", codes: []),
+        Case(name: "inet socket on another port",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "inet:127.0.0.1:8895"),
+             relayGuard: "socket = inet:8894@127.0.0.1\nlocal_domains = corp.test .corp.test\n", codes: ["milter-missing"]),
+        Case(name: "RelayGuard in non_smtpd_milters",
+             main: cleanMain + "\nnon_smtpd_milters = unix:/relayguard/relayguard.sock", codes: ["non-smtpd-milters"]),
+        Case(name: "milter_default_action = accept",
+             main: cleanMain.replacingOccurrences(of: "milter_default_action = tempfail", with: "milter_default_action = accept"),
+             codes: ["milter-fails-open"]),
+        Case(name: "per-milter default_action=accept",
+             main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "{ unix:/relayguard/relayguard.sock, default_action=accept }"),
+             codes: ["milter-fails-open"]),
+        Case(name: "milter_default_action = shutdown",
+             main: cleanMain.replacingOccurrences(of: "milter_default_action = tempfail", with: "milter_default_action = shutdown"),
+             codes: ["milter-default-shutdown"]),
+        Case(name: "milter_protocol below 6", main: cleanMain + "\nmilter_protocol = 4", codes: ["milter-protocol"]),
+        Case(name: "allow_untrusted_routing", main: cleanMain + "\nallow_untrusted_routing = yes", codes: ["untrusted-routing"]),
+        Case(name: "mynetworks is the Internet",
+             main: cleanMain.replacingOccurrences(of: "mynetworks = 127.0.0.0/8 [::1]/128", with: "mynetworks = 127.0.0.0/8 0.0.0.0/0 [::]/0"),
+             codes: ["mynetworks-wide"]),
+        Case(name: "relay domain's subdomains not local to RelayGuard", main: cleanMain,
+             relayGuard: packageSocket + "local_domains = corp.test\n", codes: ["subdomains-not-local"]),
+        Case(name: "subdomains not matched when Postfix does not match them",
+             main: cleanMain + "\nparent_domain_matches_subdomains =", relayGuard: packageSocket + "local_domains = corp.test\n", codes: []),
+        Case(name: "relay domain unknown to RelayGuard",
+             main: cleanMain.replacingOccurrences(of: "relay_domains = corp.test", with: "relay_domains = corp.test, other.test"),
+             codes: ["domain-not-local", "subdomains-not-local"]),
+        Case(name: "mydestination unknown to RelayGuard", main: cleanMain + "\nmydestination = mail.corp.test, localhost",
+             codes: ["domain-not-local"]),
+        Case(name: "no local_domains: domains are not compared",
+             main: cleanMain.replacingOccurrences(of: "relay_domains = corp.test", with: "relay_domains = other.test"),
+             relayGuard: packageSocket, codes: []),
+    ]
+
+    @Test(arguments: cases)
+    func finds(_ row: Case) throws {
+        let found = try findings(main: row.main, relayGuard: row.relayGuard, smtpdChroot: row.smtpdChroot, extraServices: row.extraServices)
+        #expect(found.map(\.code) == row.codes, "\(found.map { "\($0.code): \($0.problem)" })")
+    }
+
+    @Test("the fix for a missing milter names the socket as a chrooted smtpd must")
+    func fixText() throws {
+        let found = try findings(main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "inet:127.0.0.1:8891"))
+        #expect(found.first?.fix == "postconf -e 'smtpd_milters = inet:127.0.0.1:8891, unix:/relayguard/relayguard.sock'")
+        let service = try findings(main: cleanMain, extraServices: "submission inet n - y - - smtpd\n  -o smtpd_milters=\n")
+        #expect(service.first?.fix == "postconf -P 'submission/inet/smtpd_milters=unix:/relayguard/relayguard.sock'")
+        #expect(service.first?.location == "master.cf: submission/inet")
+    }
+
+    @Test("a configuration postconf cannot read is an error, not an empty report")
+    func unreadable() {
+        #expect(throws: Postconf.Failure.self) {
+            try Postconf(configDirectory: "/nonexistent/relayguard-postfix").read()
+        }
+    }
+}
+
+@Suite("Postfix milter lists")
+struct MilterListTests {
+    @Test(arguments: [
+        ("inet:127.0.0.1:8891, unix:/a.sock", [MilterEntry(address: "inet:127.0.0.1:8891"), MilterEntry(address: "unix:/a.sock")]),
+        ("inet:127.0.0.1:8891 unix:/a.sock", [MilterEntry(address: "inet:127.0.0.1:8891"), MilterEntry(address: "unix:/a.sock")]),
+        ("{ unix:/a.sock, default_action = accept, command_timeout=10s }, inet:h:1",
+         [MilterEntry(address: "unix:/a.sock", settings: ["default_action": "accept", "command_timeout": "10s"]), MilterEntry(address: "inet:h:1")]),
+        ("", []),
+    ])
+    func parses(_ text: String, _ expected: [MilterEntry]) {
+        #expect(MilterEntry.list(text) == expected)
+    }
+}
