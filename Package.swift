@@ -41,10 +41,12 @@ let package = Package(
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
         .target(name: "PostfixCheck", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
+        // audit: Postfix mail logs streamed for encapsulated or routed deliveries and probing.
+        .target(name: "MailLogAudit", dependencies: ["RelayPolicy"]),
         .executableTarget(
             name: "relayguard",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck",
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +60,7 @@ let package = Package(
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
+        .testTarget(name: "MailLogAuditTests", dependencies: ["MailLogAudit", "RelayPolicy"]),
         .testTarget(name: "PostfixCheckTests", dependencies: ["PostfixCheck", "RelayGuardConfig", "RelayPolicy"]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         .testTarget(
