@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "PostfixCheck", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
         // audit: Postfix mail logs streamed for encapsulated or routed deliveries and probing.
         .target(name: "MailLogAudit", dependencies: ["RelayPolicy"]),
+        // probe: an SMTP client that tries every encapsulated and routed form against a gateway (never DATA).
+        .target(name: "SMTPProbe", dependencies: ["RelayPolicy"]),
         .executableTarget(
             name: "relayguard",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit",
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit", "SMTPProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,10 +58,13 @@ let package = Package(
             dependencies: ["RelayPolicy", "RelayGuardConfig"],
             path: "Benchmarks/PolicyBenchmark"
         ),
+        // A Postfix mail log of a given size for the audit benchmark (scripts/bench).
+        .executableTarget(name: "relayguard-auditlog-gen", path: "Benchmarks/AuditLog"),
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
+        .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
         .testTarget(name: "MailLogAuditTests", dependencies: ["MailLogAudit", "RelayPolicy"]),
         .testTarget(name: "PostfixCheckTests", dependencies: ["PostfixCheck", "RelayGuardConfig", "RelayPolicy"]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),

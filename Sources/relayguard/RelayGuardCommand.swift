@@ -8,6 +8,6 @@ struct RelayGuardCommand: ParsableCommand {
         commandName: "relayguard",
         abstract: "A Postfix milter that stops relaying through encapsulated (IMCEA) and routed recipient addresses.",
         version: RelayGuardVersion.string,
-        subcommands: [Run.self, CheckConfig.self, ShowConfig.self, Explain.self, Decode.self, CheckPostfix.self, Audit.self]
+        subcommands: [Run.self, CheckConfig.self, ShowConfig.self, Explain.self, Decode.self, Probe.self, Audit.self, CheckPostfix.self]
     )
 }
