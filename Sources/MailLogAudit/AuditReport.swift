@@ -46,11 +46,15 @@ public struct AuditReport: Sendable, Encodable {
     /// Per client, most refused first.
     public var refusals: [ClientRefusals] = []
     public var refusalsByFamily: [String: Int] = [:]
-    /// Clients past ``Auditor/maximumClients`` are counted here together.
+    /// Refusals of the clients not itemised in `refusals` (past ``Auditor/reportedClients``, or past
+    /// ``Auditor/maximumClients`` while reading).
     public var otherClientsRefusals = 0
+    /// How many clients those are (at least; clients past ``Auditor/maximumClients`` are not told apart).
+    public var otherClients = 0
 
     enum CodingKeys: String, CodingKey {
         case files, lines, deliveries, deliveryCount = "delivery_count", refusals
         case refusalsByFamily = "refusals_by_family", otherClientsRefusals = "other_clients_refusals"
+        case otherClients = "other_clients"
     }
 }

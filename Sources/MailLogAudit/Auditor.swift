@@ -10,7 +10,10 @@ public struct Auditor {
     /// `client=` line, and `removed` forgets it at once; only messages Postfix refused after the queue id stay).
     public static let maximumQueueIDs = 200_000
     public static let maximumDeliveries = 10_000
+    /// Clients counted one by one; the refusals of further clients are counted together.
     public static let maximumClients = 100_000
+    /// Clients itemised in the report, most refused first.
+    public static let reportedClients = 1_000
 
     let policy: Policy
     let since: Int?
@@ -23,7 +26,15 @@ public struct Auditor {
     private var queueOrder: [String] = []
     private var queueOrderHead = 0
     private var sequence = 0
-    private var clients: [String: AuditReport.ClientRefusals] = [:]
+    // Refusal counters without an allocation per client: a client's index into two count arrays, and one table of
+    // (client, family) pairs. A log with a hundred thousand probing addresses costs a few megabytes.
+    private var clientIndex: [String: Int32] = [:]
+    private var clientNames: [String] = []
+    private var relayGuardCounts: [Int32] = []
+    private var relayDeniedCounts: [Int32] = []
+    private var familyIndex: [String: Int32] = [:]
+    private var familyNames: [String] = []
+    private var clientFamilyCounts: [Int64: Int32] = [:]
 
     /// - Parameters:
     ///   - policy: decides which recipients are encapsulated or routed (RelayGuard's own rules).
@@ -163,12 +174,27 @@ public struct Auditor {
         }
         report.refusalsByFamily[family, default: 0] += 1
         let client = message.string((open + 1)..<close)
-        if clients[client] == nil, clients.count >= Self.maximumClients {
+        let index: Int32
+        if let known = clientIndex[client] {
+            index = known
+        } else if clientNames.count < Self.maximumClients {
+            index = Int32(clientNames.count)
+            clientIndex[client] = index
+            clientNames.append(client)
+            relayGuardCounts.append(0)
+            relayDeniedCounts.append(0)
+        } else {
             report.otherClientsRefusals += 1
             return
         }
-        clients[client, default: AuditReport.ClientRefusals(client: client)].families[family, default: 0] += 1
-        if relayDenied { clients[client]!.relayDenied += 1 } else { clients[client]!.relayGuard += 1 }
+        if relayDenied { relayDeniedCounts[Int(index)] += 1 } else { relayGuardCounts[Int(index)] += 1 }
+        let familyNumber = familyIndex[family] ?? {
+            let number = Int32(familyNames.count)
+            familyIndex[family] = number
+            familyNames.append(family)
+            return number
+        }()
+        clientFamilyCounts[Int64(index) << 32 | Int64(familyNumber), default: 0] += 1
     }
 
     // MARK: classification
@@ -201,10 +227,26 @@ public struct Auditor {
         return "\(broken.tm_year + 1900)-\(two(broken.tm_mon + 1))-\(two(broken.tm_mday))T\(two(broken.tm_hour)):\(two(broken.tm_min)):\(two(broken.tm_sec))Z"
     }
 
-    /// The report, clients sorted by refusals (most first, then by address).
+    /// The report: the ``reportedClients`` most refused clients (then by address), the rest counted together.
     public func finished() -> AuditReport {
         var result = report
-        result.refusals = clients.values.sorted { ($0.total, $1.client) > ($1.total, $0.client) }
+        let order = clientNames.indices.sorted {
+            let (a, b) = (relayGuardCounts[$0] + relayDeniedCounts[$0], relayGuardCounts[$1] + relayDeniedCounts[$1])
+            return a != b ? a > b : clientNames[$0] < clientNames[$1]
+        }
+        let shown = Set(order.prefix(Self.reportedClients))
+        var families: [Int: [String: Int]] = [:]
+        for (key, count) in clientFamilyCounts where shown.contains(Int(key >> 32)) {
+            families[Int(key >> 32), default: [:]][familyNames[Int(key & 0xFFFF_FFFF)]] = Int(count)
+        }
+        result.refusals = order.prefix(Self.reportedClients).map { index in
+            AuditReport.ClientRefusals(client: clientNames[index], relayGuard: Int(relayGuardCounts[index]),
+                                       relayDenied: Int(relayDeniedCounts[index]), families: families[index] ?? [:])
+        }
+        for index in order.dropFirst(Self.reportedClients) {
+            result.otherClientsRefusals += Int(relayGuardCounts[index] + relayDeniedCounts[index])
+        }
+        result.otherClients = order.count - result.refusals.count + (report.otherClientsRefusals > 0 ? 1 : 0)
         return result
     }
 }

@@ -81,8 +81,10 @@ enum AuditTable {
                 [client.client, "\(client.relayGuard)", "\(client.relayDenied)",
                  client.families.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")]
             })
-            if report.refusals.count > 50 { out += "(\(report.refusals.count - 50) more clients; --json lists them all)\n" }
-            if report.otherClientsRefusals > 0 { out += "(\(report.otherClientsRefusals) refusals of further clients not itemised)\n" }
+            if report.refusals.count > 50 { out += "(\(report.refusals.count - 50) more clients in --json)\n" }
+            if report.otherClientsRefusals > 0 {
+                out += "(\(report.otherClientsRefusals) refusals of \(report.otherClients) further clients, counted together)\n"
+            }
             out += "\nRefused recipients by family:\n"
             out += table(["family", "refused"], report.refusalsByFamily.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, "\($0.value)"] })
         }

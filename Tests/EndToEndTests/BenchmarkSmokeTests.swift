@@ -75,6 +75,15 @@ struct BenchmarkSmokeTests {
             proto-1-1 same-logic-log sessions_per_s 1100
             proto-1-1 relayguard rcpt_p99_us 130
             proto-1-1 same-logic-log rcpt_p99_us 100
+            audit log bytes 1073741824
+            audit log lines 7000000
+            audit relayguard mb_s 150.0
+            audit relayguard rss_kb 20480
+            audit grep mb_s 1500.0
+            audit relayguard mb_s 170.0
+            audit relayguard rss_kb 21504
+            audit grep mb_s 1700.0
+            audit relayguard deliveries 1200
 
             """.write(toFile: directory.path + "/results", atomically: true, encoding: .utf8)
         try "| policy table |\n".write(toFile: directory.path + "/policy.md", atomically: true, encoding: .utf8)
@@ -85,11 +94,13 @@ struct BenchmarkSmokeTests {
             timeout: .seconds(60)
         )
         #expect(result.exitCode == 0, "\(result.summary)")
-        for heading in ["## Milter protocol", "## End to end", "## Scale", "## Policy"] {
+        for heading in ["## Milter protocol", "## End to end", "## Scale", "## Audit", "## Policy"] {
             #expect(result.stdout.contains("\n" + heading), "\(heading)")
         }
         #expect(result.stdout.contains("| 1 | 1000 | 1100 | 0.91x met | 130 | 100 | 1.30x **missed** |"), "\(result.stdout)")
         #expect(result.stdout.contains("| policy table |"))
+        #expect(result.stdout.contains("| relayguard audit --json | 160 | 21.0 |"), "\(result.stdout)")
+        #expect(result.stdout.contains("at least 100 MB/s on one core (met, 0.10x grep), peak RSS under 100 MB on a 1 GB log (met)"), "\(result.stdout)")
     }
 
     /// The package's top directory, where Benchmarks/ lives.
