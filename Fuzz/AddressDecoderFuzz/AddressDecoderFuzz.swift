@@ -36,7 +36,9 @@ public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
             "angle brackets do not change the form", raw)
 
     // The policy's security properties.
-    let isSMTPLayer = decoded.layers.contains { $0.type == "SMTP" || ($0.type == "X400" && $0.smtpAddress != nil) }
+    let isSMTPLayer = decoded.layers.contains {
+        $0.type == "SMTP" || ($0.type == "X400" && ($0.smtpAddress != nil || $0.payloadRoutes))
+    }
     // Nesting too deep to see is rejected like a reject type.
     let isRejectType = decoded.depthExceeded || decoded.layers.contains { $0.type == "INVALID" || $0.type == "X500" }
     // IMCEA encodes @, % and ! as +HH: raw ones (or a source route) route the outer address whatever the type.

@@ -66,18 +66,25 @@ enum IMCEADecoder {
 
         var smtpBytes: [UInt8]?
         var smtpAddress: String?
+        var routes = bodyBytes.contains(where: ASCII.isRoutingMark)
         switch type {
         case "SMTP" where !bodyBytes.isEmpty:
             smtpBytes = bodyBytes
             smtpAddress = body
         case "X400":
-            smtpBytes = bodyBytes.withUnsafeBufferPointer { bytes in
-                X400Address.smtpAddressRange(in: bytes).map { Array(bytes[$0]) }
-            }
-            smtpAddress = smtpBytes?.string()
+            let reading = bodyBytes.withUnsafeBufferPointer(X400Address.read)
+            smtpBytes = reading.address
+            smtpAddress = reading.address?.string()
+            routes = routes || reading.routes
         default:
             break
         }
-        return (IMCEALayer(type: type, body: body, smtpAddress: smtpAddress), smtpBytes)
+        let layer = IMCEALayer(type: type, body: body, smtpAddress: smtpAddress, payloadRoutes: routes)
+        return (layer, smtpBytes)
+    }
+
+    /// Whether a decoded payload names another hop (``IMCEALayer/payloadRoutes``).
+    static func payloadRoutes(type: String, body: AddressBytes) -> Bool {
+        body.containsRoutingMark() || (type == "X400" && X400Address.read(body).routes)
     }
 }

@@ -115,7 +115,10 @@ public struct Policy: Sendable {
     /// An IMCEA type in `imcea_reroute_types` (X400 only with an SMTP target), or a routed form when routed
     /// addresses count.
     public func isRerouteAttempt(_ address: DecodedAddress) -> Bool {
-        if address.layers.contains(where: { imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil) }) {
+        // X400 counts when a DDA names an address, or when its text routes at all (fail closed on what a DDA hides).
+        if address.layers.contains(where: {
+            imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil || $0.payloadRoutes)
+        }) {
             return true
         }
         guard routedAddresses == .reroute else { return false }
