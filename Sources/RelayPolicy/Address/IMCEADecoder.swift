@@ -61,12 +61,12 @@ enum IMCEADecoder {
         if encodedBody.hasPrefix(caseInsensitive: "utf8-") {
             encodedBody = encodedBody.rebased(5..<encodedBody.count)
         }
-        let bodyBytes = IMCEAEncoding.decode(encodedBody)
+        var routes = false
+        let bodyBytes = IMCEAEncoding.decode(encodedBody, routes: &routes)
         let body = bodyBytes.string()
 
         var smtpBytes: [UInt8]?
         var smtpAddress: String?
-        var routes = bodyBytes.contains(where: ASCII.isRoutingMark)
         switch type {
         case "SMTP" where !bodyBytes.isEmpty:
             smtpBytes = bodyBytes

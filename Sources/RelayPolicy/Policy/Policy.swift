@@ -18,8 +18,12 @@ public struct Policy: Sendable {
     public var routedAddresses: RoutedAddresses = .reroute
     /// Upper-cased IMCEA types that are always rejected.
     public var imceaRejectTypes: Set<String> = ["INVALID", "X500"]
-    /// Upper-cased IMCEA types that are reroute attempts (X400 only when it carries an SMTP address).
+    /// Upper-cased IMCEA types that are reroute attempts whatever their payload says (X400 only when a DDA names an
+    /// address or its text routes).
     public var imceaRerouteTypes: Set<String> = ["SMTP", "X400"]
+    /// Upper-cased IMCEA types whose payload may carry `@`, `%` or `!` without being a reroute attempt: a connector
+    /// (Notes, fax, SMS) the admin trusts not to hand mail to the outside.
+    public var imceaExemptTypes: Set<String> = []
     public var relayClients = CIDRSet()
     public var relayNever = CIDRSet()
     public var relayAuthenticated = false
@@ -112,12 +116,14 @@ public struct Policy: Sendable {
         return pass(address, .pass)
     }
 
-    /// An IMCEA type in `imcea_reroute_types` (X400 only with an SMTP target), or a routed form when routed
-    /// addresses count.
+    /// An IMCEA layer of a type in `imcea_reroute_types` (X400 only when it names an address), an IMCEA layer of any
+    /// type not in `imcea_exempt_types` whose payload routes, or a routed form when routed addresses count.
     public func isRerouteAttempt(_ address: DecodedAddress) -> Bool {
-        // X400 counts when a DDA names an address, or when its text routes at all (fail closed on what a DDA hides).
+        // Exchange hands a payload to the connector for its type (Notes, fax, SMS, ...), and some reach the outside:
+        // a payload that names another hop is a reroute attempt whatever the type, unless the admin exempts it.
         if address.layers.contains(where: {
-            imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil || $0.payloadRoutes)
+            (imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil || $0.payloadRoutes))
+                || ($0.payloadRoutes && !imceaExemptTypes.contains($0.type))
         }) {
             return true
         }

@@ -83,6 +83,16 @@ def encode(text, lower_hex=False, slash=True):
     return "".join(out)
 
 
+def routes(text):
+    """Whether a decoded IMCEA payload names another hop (README "The policy", rule 2)."""
+    return any(ch in text for ch in "@%!")
+
+
+def payload_class(text):
+    """Any IMCEA type whose decoded payload routes is a reroute attempt (issue 10 section 2); the rest pass."""
+    return "reroute" if routes(text) else "pass"
+
+
 def imcea(type_text, body, domain=LOCAL):
     return f"IMCEA{type_text}-{body}@{domain}"
 
@@ -137,14 +147,14 @@ for spelling, body, inner, kind in [
     ("SMTPX", V, "victim@elsewhere.com", "SMTPX"),
     ("S_MTP", V, "victim@elsewhere.com", "S/MTP"),
 ]:
-    row("imcea-types", imcea(spelling, body), "imcea", "pass", inner, kind, 1,
-        note="not a reroute type: only SMTP and X400-with-dda are" if kind not in ("FAX", "MS", "NOTES") else "")
-# Types that differ from SMTP only by a byte Exchange might trim or a C string might end at. By the written spec they
-# are unknown types and pass; reported as a hardening question, not a finding.
+    row("imcea-types", imcea(spelling, body), "imcea", payload_class(inner), inner, kind, 1,
+        note="not a reroute type, but its payload routes" if routes(inner) else "no routing character in the payload")
+# Types that differ from SMTP only by a byte Exchange might trim or a C string might end at: not SMTP, but any type
+# whose payload routes is a reroute attempt, so what Exchange makes of the type no longer matters.
 for spelling, kind in [("SMTP+20", "SMTP "), ("SMTP+00", "SMTP\0"), ("+20SMTP", " SMTP"), ("SMTP+09", "SMTP\t"),
                        ("SMTP+0D+0A", "SMTP\r\n")]:
-    row("imcea-type-nearmiss", imcea(spelling, V), "imcea", "pass", "victim@elsewhere.com", kind, 1,
-        note="spec question: unknown type by the letter of the spec")
+    row("imcea-type-nearmiss", imcea(spelling, V), "imcea", "reroute", "victim@elsewhere.com", kind, 1,
+        note="an unknown type whose payload routes")
 
 # 4. X400: a reroute attempt when a DDA value of any type routes once read as Exchange reads the text form.
 X = "victim+40elsewhere+2Ecom"
@@ -211,8 +221,8 @@ for body, inner in [
 ]:
     row("imcea-underscore", imcea("SMTP", body), "imcea", "reroute", inner, "SMTP", 1)
 row("imcea-underscore", imcea("EX", "_O=A_B_CN=c"), "imcea", "pass", "/O=A/B/CN=c", "EX", 1)
-row("imcea-underscore", imcea("_SMTP", V), "imcea", "pass", "victim@elsewhere.com", "/SMTP", 1,
-    note="an underscore in the type makes another type")
+row("imcea-underscore", imcea("_SMTP", V), "imcea", "reroute", "victim@elsewhere.com", "/SMTP", 1,
+    note="an underscore in the type makes another type, whose payload routes")
 
 # 7. UTF8- bodies: the marker (any case) goes, once; the escaped bytes are UTF-8.
 for marker in ["UTF8-", "utf8-", "Utf8-", "uTF8-"]:
@@ -256,8 +266,8 @@ row("imcea-nested", wrapped(1, "IMCEAEX-_O=CONTOSO_CN=bob@corp.example"), "imcea
     "SMTP", 2, note="outer SMTP makes it a reroute attempt")
 row("imcea-nested", imcea("X400", "c=US;dda+3ASMTP=" + encode(smtp_wrap("victim@elsewhere.com"))), "imcea",
     "reroute", "victim@elsewhere.com", "X400", 2)
-row("imcea-nested", imcea("EX", encode(smtp_wrap("victim@elsewhere.com"))), "imcea", "pass",
-    smtp_wrap("victim@elsewhere.com"), "EX", 1, note="an EX body never nests")
+row("imcea-nested", imcea("EX", encode(smtp_wrap("victim@elsewhere.com"))), "imcea", "reroute",
+    smtp_wrap("victim@elsewhere.com"), "EX", 1, note="an EX body never nests, but this one carries an @")
 row("imcea-nested", imcea("SMTP", encode("<" + smtp_wrap("victim@elsewhere.com") + ">")), "imcea", "reroute",
     "victim@elsewhere.com", "SMTP", 2, note="nested address in angle brackets")
 row("imcea-nested", imcea("SMTP", encode('"' + "IMCEASMTP-victim+40elsewhere+2Ecom" + '"@corp.example')), "imcea",
@@ -385,7 +395,8 @@ for recipient, form, cls, inner in [
         or "％" in recipient else "")
 row("smtputf8", "IMCEАSMTP-victim+40elsewhere+2Ecom@corp.example", "plain", "pass", None,
     note="Cyrillic A: not the IMCEA prefix")
-row("smtputf8", imcea("SMTPü", V), "imcea", "pass", "victim@elsewhere.com", "SMTPü", 1)
+row("smtputf8", imcea("SMTPü", V), "imcea", "reroute", "victim@elsewhere.com", "SMTPü", 1,
+    note="not SMTP, but its payload routes")
 row("smtputf8", imcea("SMTP", "j+C3+BCrgen+40b+C3+BCcher+2Eexample"), "imcea", "reroute", "jürgen@bücher.example",
     "SMTP", 1, note="UTF-8 escapes without the UTF8- marker")
 
