@@ -107,8 +107,9 @@ public struct Policy: Sendable {
             case .undecidable: return undecidable(address)
             }
         }
-        // 4. Only the global address list is delivered when rerouting is off.
-        if let localRecipients, !reroute, address.layers.isEmpty, address.form != .null,
+        // 4. Only the global address list is delivered when rerouting is off. An encapsulated recipient is not in it
+        //    (unless listed as written): the server behind would bounce it, maybe to a forged sender.
+        if let localRecipients, !reroute, address.form != .null,
            !localRecipients.contains(localPart: address.localPart, domain: address.domain) {
             return deny(address, .unknownRecipient, action: .reject,
                         reject: Self.unknownRecipientReply, tempfail: Self.unknownRecipientReply)
