@@ -114,7 +114,8 @@ struct PolicyTests {
              client: Client(address: .known(ip("::ffff:192.0.2.10"))), recipient: imcea, verdict: .continue, rule: .rerouteAllowed, reply: nil),
         Case(name: "IPv6 client in an IPv6 prefix may reroute", policy: policy { $0.reroute = true; $0.relayClients = cidrs("2001:db8::/32") },
              client: Client(address: .known(ip("2001:db8::5"))), recipient: imcea, verdict: .continue, rule: .rerouteAllowed, reply: nil),
-        Case(name: "unknown client address matches no network", policy: siteConnector, client: Client(address: .unknown), recipient: imcea,
+        Case(name: "unknown client address matches no network",
+             policy: policy { $0.reroute = true; $0.relayClients = cidrs("192.0.2.0/24") }, client: Client(address: .unknown), recipient: imcea,
              verdict: .reject, rule: .rerouteDenied,
              reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
         Case(name: "missing client address where policy needs it answers on_error (tempfail)", policy: siteConnector,
@@ -141,6 +142,29 @@ struct PolicyTests {
              }, client: Client(address: .known(ip("203.0.113.9")), authenticatedUser: "bob"), recipient: imcea,
              verdict: .reject, rule: .rerouteNever,
              reply: "550 5.7.1 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: encapsulated or routed address rejected: rerouting is not allowed"),
+        Case(name: "relay_never with an unknown client answers on_error even when it authenticated (issue 10)", policy: policy {
+                 $0.reroute = true; $0.relayAuthenticated = true; $0.relayNever = cidrs("203.0.113.0/24")
+             }, client: Client(address: .unknown, authenticatedUser: "bob"), recipient: imcea, verdict: .tempfail, rule: .onError,
+             reply: "451 4.3.0 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: relay policy temporarily unavailable, try again later"),
+        Case(name: "relay_never with a missing client answers on_error even on a relay_local_addresses listener", policy: policy {
+                 $0.reroute = true; $0.relayLocalAddresses = cidrs("10.0.0.25"); $0.relayNever = cidrs("203.0.113.0/24")
+             }, client: Client(address: .missing, localAddress: ip("10.0.0.25")), recipient: imcea, verdict: .tempfail, rule: .onError,
+             reply: "451 4.3.0 <IMCEASMTP-victim+40elsewhere+2Ecom@corp.example>: relay policy temporarily unavailable, try again later"),
+        Case(name: "relay_never with an unknown client answers on_error for plain relaying too", policy: policy {
+                 $0.localDomains = DomainSet(["corp.example"]); $0.relayLocalAddresses = cidrs("10.0.0.25"); $0.relayNever = cidrs("203.0.113.0/24")
+             }, client: Client(address: .unknown, localAddress: ip("10.0.0.25")), recipient: "<bob@elsewhere.example>",
+             verdict: .tempfail, rule: .onError,
+             reply: "451 4.3.0 <bob@elsewhere.example>: relay policy temporarily unavailable, try again later"),
+        Case(name: "relay_never with an unknown client and on_error = accept continues", policy: policy {
+                 $0.reroute = true; $0.relayAuthenticated = true; $0.relayNever = cidrs("203.0.113.0/24"); $0.onError = .accept
+             }, client: Client(address: .unknown, authenticatedUser: "bob"), recipient: imcea, verdict: .continue, rule: .onError, reply: nil),
+        Case(name: "without relay_never an unknown authenticated client may reroute", policy: policy {
+                 $0.reroute = true; $0.relayAuthenticated = true
+             }, client: Client(address: .unknown, authenticatedUser: "bob"), recipient: imcea, verdict: .continue, rule: .rerouteAllowed,
+             reply: nil),
+        Case(name: "relay_never does not matter to a recipient no restriction applies to", policy: policy {
+                 $0.reroute = true; $0.relayAuthenticated = true; $0.relayNever = cidrs("203.0.113.0/24")
+             }, client: Client(address: .unknown), recipient: "<alice@corp.example>", verdict: .continue, rule: .pass, reply: nil),
         Case(name: "plain relay outside local_domains is denied", policy: policy { $0.localDomains = DomainSet(["corp.example"]) },
              client: outside, recipient: "<bob@elsewhere.example>", verdict: .reject, rule: .relayDenied,
              reply: "554 5.7.1 <bob@elsewhere.example>: Relay access denied"),

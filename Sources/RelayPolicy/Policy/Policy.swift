@@ -145,7 +145,10 @@ public struct Policy: Sendable {
 
     /// The relay restrictions, in KB 237927's order: the NEVER list first, then any one way in.
     func restriction(for client: Client) -> Restriction {
-        if client.address == .missing, !relayNever.isEmpty || !relayClients.isEmpty { return .undecidable }
+        // The NEVER list beats every way in, so without an address to check against it nothing may be allowed, not
+        // even an authenticated client or one on a relay_local_addresses listener.
+        if client.ip == nil, !relayNever.isEmpty { return .undecidable }
+        if client.address == .missing, !relayClients.isEmpty { return .undecidable }
         let ip = client.ip
         if relayNever.contains(ip) { return .never }
         if relayClients.contains(ip) { return .allowed }
