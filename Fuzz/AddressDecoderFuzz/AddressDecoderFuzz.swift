@@ -36,7 +36,9 @@ public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
             "angle brackets do not change the form", raw)
 
     // The policy's security properties.
-    let isSMTPLayer = decoded.layers.contains { $0.type == "SMTP" || ($0.type == "X400" && $0.smtpAddress != nil) }
+    let isSMTPLayer = decoded.layers.contains {
+        $0.type == "SMTP" || ($0.type == "X400" && ($0.smtpAddress != nil || $0.payloadRoutes))
+    }
     // Nesting too deep to see is rejected like a reject type.
     let isRejectType = decoded.depthExceeded || decoded.layers.contains { $0.type == "INVALID" || $0.type == "X500" }
     // IMCEA encodes @, % and ! as +HH: raw ones (or a source route) route the outer address whatever the type.
@@ -44,7 +46,9 @@ public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
         // Bytes, as Postfix sees them: a combining mark after "!" makes another Character but the same "!" byte.
         && (decoded.recipient.utf8.first == UInt8(ascii: "@")
             || decoded.localPart.utf8.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "!") })
-    let mustDeny = decoded.form.isRouted || isSMTPLayer || isRejectType || imceaRouted
+    // A payload of any type that names another hop (no type is exempt by default).
+    let payloadRoutes = decoded.layers.contains { $0.payloadRoutes }
+    let mustDeny = decoded.form.isRouted || isSMTPLayer || isRejectType || imceaRouted || payloadRoutes
     let byDefault = defaultPolicy.decide(raw, client: outside)
     if mustDeny {
         require(byDefault.verdict == .reject, "default policy denies routed/IMCEA SMTP (got \(byDefault.rule))", raw)

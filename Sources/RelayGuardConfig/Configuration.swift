@@ -99,6 +99,14 @@ public struct Configuration: Sendable {
                 "reroute = yes needs relay restrictions: set relay_clients, relay_authenticated = yes or relay_local_addresses "
                 + "(to reroute for everyone, write an explicit open relay: relay_clients = 0.0.0.0/0, ::/0)"))
         }
+        for type in policy.imceaExemptTypes.intersection(policy.imceaRerouteTypes).sorted() {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_exempt_types"), message:
+                "imcea_exempt_types: \(type) is also in imcea_reroute_types, which makes it a reroute attempt whatever its payload; remove it from one of them"))
+        }
+        for type in policy.imceaExemptTypes.intersection(policy.imceaRejectTypes).sorted() {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_exempt_types"), message:
+                "imcea_exempt_types: \(type) has no effect: imcea_reject_types rejects it first", severity: .warning))
+        }
         if policy.mode == .report {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("mode"), message:
                 "mode = report: nothing is rejected, denials are only logged", severity: .warning))

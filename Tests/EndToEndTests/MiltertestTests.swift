@@ -207,6 +207,24 @@ struct MiltertestMacroTests {
         }
     }
 
+    @Test("relay_never set: an unknown client gets on_error, even authenticated or on a relay_local_addresses address")
+    func unknownClientWithRelayNever() async throws {
+        let settings = ["reroute = yes", "relay_never = 192.0.2.66", "relay_authenticated = yes",
+                        "relay_local_addresses = 10.0.0.25"]
+        try await withRelayGuard(settings) { milter in
+            for transaction in [
+                MilterTransaction(client: "unknown", auth: "bob", recipients: [(imcea, .replycode), (alice, .continue)]),
+                MilterTransaction(client: "unknown", daemonAddr: "10.0.0.25", recipients: [(imcea, .replycode), (alice, .continue)]),
+            ] {
+                let decisions = try await play(transaction, on: milter)
+                expectDecision(decisions[0], matches: MilterCase(
+                    recipient: imcea, reply: .replycode, verdict: "tempfail", rule: "on-error", replyText: Self.errorReply))
+                #expect(decisions[1]["rule"] == "pass")
+                #expect(decisions.map { $0["client"] } == ["unknown", "unknown"])
+            }
+        }
+    }
+
     @Test("the queue id macro i names the log line; without it the line says NOQUEUE")
     func queueID() async throws {
         try await withRelayGuard(Self.settings) { milter in

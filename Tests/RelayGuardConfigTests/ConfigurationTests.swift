@@ -75,6 +75,7 @@ struct ConfigurationTests {
         ("  reroute = no", "relayguard.conf:1: continuation line (starts with white space) with no setting before it"),
         ("reroute no", "relayguard.conf:1: expected \"key = value\", got \"reroute no\""),
         ("relay_clients = file:/nonexistent/relay.cidr", "relayguard.conf:1: relay_clients: cannot read included file \"/nonexistent/relay.cidr\": no such file"),
+        ("imcea_exempt_types = notes smtp", "relayguard.conf:1: imcea_exempt_types: SMTP is also in imcea_reroute_types"),
     ])
     func reportsErrorWithFileAndLine(text: String, expected: String) {
         let errors = Self.errors(text)
@@ -110,10 +111,20 @@ struct ConfigurationTests {
         ("reroute = yes\nrelay_authenticated = yes", "relayguard.conf:2: warning: relay_authenticated = yes trusts Postfix's {auth_authen}"),
         ("relay_clients = 192.0.2.0/24", "relayguard.conf:1: warning: relay_clients has no effect"),
         ("mode = enforce\nmode = report", "relayguard.conf:2: warning: mode is also set on line 1"),
+        ("imcea_exempt_types = NOTES x500", "relayguard.conf:1: warning: imcea_exempt_types: X500 has no effect: imcea_reject_types rejects it first"),
     ])
     func warns(text: String, expected: String) throws {
         let warnings = try Self.parse(text).warnings.map(\.description)
         #expect(warnings.contains { $0.hasPrefix(expected) }, "\(warnings)")
+    }
+
+    @Test func imceaExemptTypesAreReadUppercased() throws {
+        #expect(try Self.parse("").policy.imceaExemptTypes.isEmpty)
+        let policy = try Self.parse("imcea_exempt_types = notes, Fax\n  MOBILE").policy
+        #expect(policy.imceaExemptTypes == ["NOTES", "FAX", "MOBILE"])
+        let client = Client(address: .known(IPAddress("203.0.113.9")!))
+        #expect(policy.decide("IMCEANOTES-victim+40elsewhere+2Ecom@corp.test", client: client).verdict == .continue)
+        #expect(policy.decide("IMCEAMSMAIL-victim+40elsewhere+2Ecom@corp.test", client: client).verdict == .reject)
     }
 
     @Test func showConfigPrintsEveryKeyAndParsesBack() throws {

@@ -186,6 +186,39 @@ struct AddressDecoderTests {
             form: .imcea, imceaType: "X400", inner: "victim@elsewhere.com"
         ),
         .init(
+            name: "X400 TAB before the dda key (issue 10)",
+            raw: "IMCEAX400-c=US+3Ba=+20+3Bp=Org+3Bo=Site+3Bs=victim+3B+09dda+3ASMTP=victim+40elsewhere+2Ecom@corp.test",
+            form: .imcea, imceaType: "X400", inner: "victim@elsewhere.com",
+            layers: [
+                .init(
+                    type: "X400", body: "c=US;a= ;p=Org;o=Site;s=victim;\tdda:SMTP=victim@elsewhere.com",
+                    smtpAddress: "victim@elsewhere.com", payloadRoutes: true
+                )
+            ]
+        ),
+        .init(
+            name: "X400 RFC 2156 (a) in a dda value",
+            raw: "IMCEAX400-c=US;dda+3ARFC822=victim+28a+29elsewhere+2Ecom@corp.example",
+            form: .imcea, imceaType: "X400", inner: "victim@elsewhere.com",
+            layers: [
+                .init(
+                    type: "X400", body: "c=US;dda:RFC822=victim(a)elsewhere.com",
+                    smtpAddress: "victim@elsewhere.com", payloadRoutes: true
+                )
+            ]
+        ),
+        .init(
+            name: "X400 backslash escape in the key",
+            raw: "IMCEAX400-c=US;d+5Cda+3AS+5CMTP=victim+28a+29elsewhere+2Ecom@corp.example",
+            form: .imcea, imceaType: "X400", inner: "victim@elsewhere.com"
+        ),
+        .init(
+            name: "X400 with a routing character outside any dda",
+            raw: "IMCEAX400-c=US;s=victim+40elsewhere+2Ecom@corp.example",
+            form: .imcea, imceaType: "X400", inner: "c=US;s=victim@elsewhere.com",
+            layers: [.init(type: "X400", body: "c=US;s=victim@elsewhere.com", payloadRoutes: true)]
+        ),
+        .init(
             name: "X500", raw: "IMCEAX500-_O=CONTOSO_OU=EXCHANGE_CN=user@corp.example", form: .imcea,
             imceaType: "X500", inner: "/O=CONTOSO/OU=EXCHANGE/CN=user"
         ),

@@ -165,13 +165,14 @@ struct AdversarialCorpusTests {
 
     @Test("the corpus is big enough and covers every family and form")
     func coverage() {
-        #expect(Self.rows.count >= 300)
+        #expect(Self.rows.count >= 500)
         #expect(Set(Self.rows.map(\.id)).count == Self.rows.count, "ids are unique")
         #expect(Set(Self.rows.map(\.recipient)).count == Self.rows.count, "recipients are unique")
+        #expect(Self.rows.filter { $0.inner == nil }.map(\.id) == [], "every row pins inner")
         let families: Set = [
             "imcea-smtp-case", "imcea-type-escape", "imcea-types", "imcea-x400", "imcea-hex", "imcea-underscore",
             "imcea-utf8", "imcea-nested", "quoted", "routed", "scanner", "imcea-routed", "smtputf8", "overlong",
-            "null", "whitespace", "brackets", "rfc822", "plain",
+            "null", "whitespace", "brackets", "rfc822", "plain", "imcea-payload", "imcea-x400-text", "imcea-type-nearmiss",
         ]
         #expect(families.isSubset(of: Set(Self.rows.map(\.family))))
         #expect(Set(AddressForm.allCases).isSubset(of: Set(Self.rows.map(\.form))))

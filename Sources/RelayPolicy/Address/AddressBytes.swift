@@ -19,12 +19,15 @@ enum ASCII {
     @inline(__always) static var bang: UInt8 { 0x21 }
     @inline(__always) static var quote: UInt8 { 0x22 }
     @inline(__always) static var percent: UInt8 { 0x25 }
+    @inline(__always) static var openParen: UInt8 { 0x28 }
+    @inline(__always) static var closeParen: UInt8 { 0x29 }
     @inline(__always) static var plus: UInt8 { 0x2B }
     @inline(__always) static var hyphen: UInt8 { 0x2D }
     @inline(__always) static var slash: UInt8 { 0x2F }
     @inline(__always) static var colon: UInt8 { 0x3A }
     @inline(__always) static var semicolon: UInt8 { 0x3B }
     @inline(__always) static var lessThan: UInt8 { 0x3C }
+    @inline(__always) static var equals: UInt8 { 0x3D }
     @inline(__always) static var greaterThan: UInt8 { 0x3E }
     @inline(__always) static var at: UInt8 { 0x40 }
     @inline(__always) static var openBracket: UInt8 { 0x5B }

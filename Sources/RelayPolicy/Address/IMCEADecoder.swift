@@ -61,7 +61,8 @@ enum IMCEADecoder {
         if encodedBody.hasPrefix(caseInsensitive: "utf8-") {
             encodedBody = encodedBody.rebased(5..<encodedBody.count)
         }
-        let bodyBytes = IMCEAEncoding.decode(encodedBody)
+        var routes = false
+        let bodyBytes = IMCEAEncoding.decode(encodedBody, routes: &routes)
         let body = bodyBytes.string()
 
         var smtpBytes: [UInt8]?
@@ -71,13 +72,19 @@ enum IMCEADecoder {
             smtpBytes = bodyBytes
             smtpAddress = body
         case "X400":
-            smtpBytes = bodyBytes.withUnsafeBufferPointer { bytes in
-                X400Address.smtpAddressRange(in: bytes).map { Array(bytes[$0]) }
-            }
-            smtpAddress = smtpBytes?.string()
+            let reading = bodyBytes.withUnsafeBufferPointer(X400Address.read)
+            smtpBytes = reading.address
+            smtpAddress = reading.address?.string()
+            routes = routes || reading.routes
         default:
             break
         }
-        return (IMCEALayer(type: type, body: body, smtpAddress: smtpAddress), smtpBytes)
+        let layer = IMCEALayer(type: type, body: body, smtpAddress: smtpAddress, payloadRoutes: routes)
+        return (layer, smtpBytes)
+    }
+
+    /// Whether a decoded payload names another hop (``IMCEALayer/payloadRoutes``).
+    static func payloadRoutes(type: String, body: AddressBytes) -> Bool {
+        body.containsRoutingMark() || (type == "X400" && X400Address.read(body).routes)
     }
 }

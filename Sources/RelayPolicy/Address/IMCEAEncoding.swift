@@ -6,8 +6,16 @@ enum IMCEAEncoding {
     /// and rejecting the address here would only hide it from the policy. `+00` yields a NUL byte that is kept: the
     /// body must not be truncated where a C string would be.
     static func decode(_ encoded: AddressBytes) -> [UInt8] {
+        var routes = false
+        return decode(encoded, routes: &routes)
+    }
+
+    /// Decodes as ``decode(_:)`` and sets `routes` when a decoded byte is `@`, `%` or `!`: noted on the way, since a
+    /// second pass over the payload cost a third of the decoding time of an IMCEA layer.
+    static func decode(_ encoded: AddressBytes, routes: inout Bool) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(encoded.count)
+        var sawMark = false
         var index = 0
         while index < encoded.count {
             let byte = encoded[index]
@@ -16,13 +24,18 @@ enum IMCEAEncoding {
             } else if byte == ASCII.plus, index + 2 < encoded.count,
                 let high = ASCII.hexValue(encoded[index + 1]), let low = ASCII.hexValue(encoded[index + 2])
             {
-                output.append(high << 4 | low)
+                let decoded = high << 4 | low
+                output.append(decoded)
+                if ASCII.isRoutingMark(decoded) { sawMark = true }
                 index += 2
             } else {
                 output.append(byte)
+                // Letters, the bulk of a payload, are above `@` and cost one comparison.
+                if byte <= ASCII.at, ASCII.isRoutingMark(byte) { sawMark = true }
             }
             index += 1
         }
+        routes = sawMark
         return output
     }
 }

@@ -18,8 +18,12 @@ public struct Policy: Sendable {
     public var routedAddresses: RoutedAddresses = .reroute
     /// Upper-cased IMCEA types that are always rejected.
     public var imceaRejectTypes: Set<String> = ["INVALID", "X500"]
-    /// Upper-cased IMCEA types that are reroute attempts (X400 only when it carries an SMTP address).
+    /// Upper-cased IMCEA types that are reroute attempts whatever their payload says (X400 only when a DDA names an
+    /// address or its text routes).
     public var imceaRerouteTypes: Set<String> = ["SMTP", "X400"]
+    /// Upper-cased IMCEA types whose payload may carry `@`, `%` or `!` without being a reroute attempt: a connector
+    /// (Notes, fax, SMS) the admin trusts not to hand mail to the outside.
+    public var imceaExemptTypes: Set<String> = []
     public var relayClients = CIDRSet()
     public var relayNever = CIDRSet()
     public var relayAuthenticated = false
@@ -103,8 +107,9 @@ public struct Policy: Sendable {
             case .undecidable: return undecidable(address)
             }
         }
-        // 4. Only the global address list is delivered when rerouting is off.
-        if let localRecipients, !reroute, address.layers.isEmpty, address.form != .null,
+        // 4. Only the global address list is delivered when rerouting is off. An encapsulated recipient is not in it
+        //    (unless listed as written): the server behind would bounce it, maybe to a forged sender.
+        if let localRecipients, !reroute, address.form != .null,
            !localRecipients.contains(localPart: address.localPart, domain: address.domain) {
             return deny(address, .unknownRecipient, action: .reject,
                         reject: Self.unknownRecipientReply, tempfail: Self.unknownRecipientReply)
@@ -112,10 +117,15 @@ public struct Policy: Sendable {
         return pass(address, .pass)
     }
 
-    /// An IMCEA type in `imcea_reroute_types` (X400 only with an SMTP target), or a routed form when routed
-    /// addresses count.
+    /// An IMCEA layer of a type in `imcea_reroute_types` (X400 only when it names an address), an IMCEA layer of any
+    /// type not in `imcea_exempt_types` whose payload routes, or a routed form when routed addresses count.
     public func isRerouteAttempt(_ address: DecodedAddress) -> Bool {
-        if address.layers.contains(where: { imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil) }) {
+        // Exchange hands a payload to the connector for its type (Notes, fax, SMS, ...), and some reach the outside:
+        // a payload that names another hop is a reroute attempt whatever the type, unless the admin exempts it.
+        if address.layers.contains(where: {
+            (imceaRerouteTypes.contains($0.type) && ($0.type != "X400" || $0.smtpAddress != nil || $0.payloadRoutes))
+                || ($0.payloadRoutes && !imceaExemptTypes.contains($0.type))
+        }) {
             return true
         }
         guard routedAddresses == .reroute else { return false }
@@ -135,7 +145,10 @@ public struct Policy: Sendable {
 
     /// The relay restrictions, in KB 237927's order: the NEVER list first, then any one way in.
     func restriction(for client: Client) -> Restriction {
-        if client.address == .missing, !relayNever.isEmpty || !relayClients.isEmpty { return .undecidable }
+        // The NEVER list beats every way in, so without an address to check against it nothing may be allowed, not
+        // even an authenticated client or one on a relay_local_addresses listener.
+        if client.ip == nil, !relayNever.isEmpty { return .undecidable }
+        if client.address == .missing, !relayClients.isEmpty { return .undecidable }
         let ip = client.ip
         if relayNever.contains(ip) { return .never }
         if relayClients.contains(ip) { return .allowed }

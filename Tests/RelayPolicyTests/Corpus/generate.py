@@ -16,7 +16,7 @@ Columns (tab-separated; `recipient` and `inner` use the escapes \\\\ \\t \\n \\r
   form      AddressForm raw value
   type      outermost IMCEA type, `-` when not IMCEA
   layers    IMCEA layers decoded; `8+` means the depth limit was hit (depthExceeded)
-  inner     DecodedAddress.inner; `-` for nil, `*` when the row does not pin it
+  inner     DecodedAddress.inner; `-` for nil (every row pins it)
   default   verdict:rule under the default policy (reroute = no), client 203.0.113.9
   inside    verdict:rule under reroute = yes, relay_clients = 192.0.2.0/24, client 192.0.2.10
   outside   the same policy, client 203.0.113.9
@@ -83,6 +83,16 @@ def encode(text, lower_hex=False, slash=True):
     return "".join(out)
 
 
+def routes(text):
+    """Whether a decoded IMCEA payload names another hop (README "The policy", rule 2)."""
+    return any(ch in text for ch in "@%!")
+
+
+def payload_class(text):
+    """Any IMCEA type whose decoded payload routes is a reroute attempt (issue 10 section 2); the rest pass."""
+    return "reroute" if routes(text) else "pass"
+
+
 def imcea(type_text, body, domain=LOCAL):
     return f"IMCEA{type_text}-{body}@{domain}"
 
@@ -137,16 +147,56 @@ for spelling, body, inner, kind in [
     ("SMTPX", V, "victim@elsewhere.com", "SMTPX"),
     ("S_MTP", V, "victim@elsewhere.com", "S/MTP"),
 ]:
-    row("imcea-types", imcea(spelling, body), "imcea", "pass", inner, kind, 1,
-        note="not a reroute type: only SMTP and X400-with-dda are" if kind not in ("FAX", "MS", "NOTES") else "")
-# Types that differ from SMTP only by a byte Exchange might trim or a C string might end at. By the written spec they
-# are unknown types and pass; reported as a hardening question, not a finding.
+    row("imcea-types", imcea(spelling, body), "imcea", payload_class(inner), inner, kind, 1,
+        note="not a reroute type, but its payload routes" if routes(inner) else "no routing character in the payload")
+# Types that differ from SMTP only by a byte Exchange might trim or a C string might end at: not SMTP, but any type
+# whose payload routes is a reroute attempt, so what Exchange makes of the type no longer matters.
 for spelling, kind in [("SMTP+20", "SMTP "), ("SMTP+00", "SMTP\0"), ("+20SMTP", " SMTP"), ("SMTP+09", "SMTP\t"),
                        ("SMTP+0D+0A", "SMTP\r\n")]:
-    row("imcea-type-nearmiss", imcea(spelling, V), "imcea", "pass", "victim@elsewhere.com", kind, 1,
-        note="spec question: unknown type by the letter of the spec")
+    row("imcea-type-nearmiss", imcea(spelling, V), "imcea", "reroute", "victim@elsewhere.com", kind, 1,
+        note="an unknown type whose payload routes")
 
-# 4. X400: a reroute attempt only with a non-empty dda:SMTP= or dda:RFC-822= value.
+# 3b. Any IMCEA type whose decoded payload routes (issue 10 section 2): Exchange hands the payload to the connector for
+# its type (Notes/Domino, fax, SMS, MS Mail, cc:Mail), some of which reach the outside. No type is exempt by default.
+for spelling, kind in [("NOTES", "NOTES"), ("notes", "NOTES"), ("FAX", "FAX"), ("Fax", "FAX"), ("MOBILE", "MOBILE"),
+                       ("MSMAIL", "MSMAIL"), ("CCMAIL", "CCMAIL"), ("MS", "MS"), ("EX", "EX"), ("SMS", "SMS"),
+                       ("N+4FTES", "NOTES")]:
+    for payload in ["victim@elsewhere.com", "victim%elsewhere.com", "elsewhere.com!victim"]:
+        row("imcea-payload", imcea(spelling, encode(payload), domain="corp.test"), "imcea", "reroute", payload, kind,
+            1, note="a payload that names another hop, whatever the type")
+for recipient, payload, kind, note in [
+    ("IMCEANOTES-victim+40elsewhere+2Ecom@corp.test", "victim@elsewhere.com", "NOTES", "the issue's example"),
+    ("IMCEANOTES-Bob+20Smith_Contoso+40contoso@corp.test", "Bob Smith/Contoso@contoso", "NOTES",
+     "a Notes address with a Notes domain: exempt NOTES where a Domino coexistence needs it"),
+    ("IMCEAFAX-victim+40elsewhere+2Ecom@corp.test", "victim@elsewhere.com", "FAX", "the issue's example"),
+    ("IMCEAMOBILE-victim+40elsewhere+2Ecom@corp.test", "victim@elsewhere.com", "MOBILE", "the issue's example"),
+    ("IMCEAFAX-+2B15551234+40fax+2Eelsewhere+2Ecom@corp.test", "+15551234@fax.elsewhere.com", "FAX",
+     "a fax-to-mail gateway address"),
+    ("IMCEAMOBILE-UTF8-victim+40elsewhere+2Ecom@corp.test", "victim@elsewhere.com", "MOBILE", "after a UTF8- marker"),
+    ("IMCEANOTES-victim+40elsewhere+2Ecom+40corp+2Etest@corp.test", "victim@elsewhere.com@corp.test", "NOTES",
+     "two @ in the payload"),
+    ("IMCEACCMAIL-victim+20at+20elsewhere+2Ecom+40hub@corp.test", "victim at elsewhere.com@hub", "CCMAIL", ""),
+    ("IMCEAMSMAIL-NET_PO_victim+25elsewhere+2Ecom@corp.test", "NET/PO/victim%elsewhere.com", "MSMAIL", ""),
+    ("IMCEAEX-_O=CORP_CN=RECIPIENTS_CN=victim+40elsewhere+2Ecom@corp.test",
+     "/O=CORP/CN=RECIPIENTS/CN=victim@elsewhere.com", "EX", "an EX payload that routes is no legacyExchangeDN"),
+    ("IMCEAFOO-victim+2540elsewhere+2Ecom@corp.test", "victim%40elsewhere.com", "FOO", "decoded once: a %"),
+]:
+    row("imcea-payload", recipient, "imcea", "reroute", payload, kind, 1, note=note)
+for recipient, payload, kind, note in [
+    ("IMCEAEX-_O=CORP_OU=EXCHANGE+20ADMINISTRATIVE+20GROUP_CN=RECIPIENTS_CN=alice@corp.test",
+     "/O=CORP/OU=EXCHANGE ADMINISTRATIVE GROUP/CN=RECIPIENTS/CN=alice", "EX",
+     "the issue's legacyExchangeDN: real mail after migrations"),
+    ("IMCEANOTES-Bob+20Smith_Contoso@corp.test", "Bob Smith/Contoso", "NOTES", "a Notes name without a domain"),
+    ("IMCEAFAX-+2B1+20555+20123+204567@corp.test", "+1 555 123 4567", "FAX", "a fax number"),
+    ("IMCEAMOBILE-+2B15551234567@corp.test", "+15551234567", "MOBILE", "a mobile number"),
+    ("IMCEAMSMAIL-NET_PO_alice@corp.test", "NET/PO/alice", "MSMAIL", ""),
+    ("IMCEACCMAIL-Smith+2C+20Alice+20at+20Hub@corp.test", "Smith, Alice at Hub", "CCMAIL", ""),
+    ("IMCEAFOO-alice+2Ebob@corp.test", "alice.bob", "FOO", "an unknown type without a routing character"),
+    ("IMCEAFAX-victim+2B40elsewhere+2Ecom@corp.test", "victim+40elsewhere.com", "FAX", "+2B40 is a + then 40"),
+]:
+    row("imcea-payload", recipient, "imcea", "pass", payload, kind, 1, note=note)
+
+# 4. X400: a reroute attempt when a DDA value of any type routes once read as Exchange reads the text form.
 X = "victim+40elsewhere+2Ecom"
 for spelling in ["X400", "x400", "X+34+30+30"]:
     row("imcea-x400", imcea(spelling, f"c=US;a=+20;p=Contoso;o=Exchange;dda+3ASMTP={X};"), "imcea", "reroute",
@@ -163,11 +213,118 @@ for body, cls, inner, note in [
     (f"c=US;dda+3ASMTP=victim@elsewhere.com;", "reroute", "victim@elsewhere.com", "unescaped @ in the dda value"),
     ("c=US;a=+20;p=Contoso;o=Exchange;s=Smith", "pass", "c=US;a= ;p=Contoso;o=Exchange;s=Smith", "no dda"),
     ("c=US;dda+3ASMTP=;", "pass", "c=US;dda:SMTP=;", "empty dda value"),
-    (f"c=US;dda+3AX400={X};", "pass", "c=US;dda:X400=victim@elsewhere.com;", "a dda that is not SMTP"),
-    (f"c=US;dda+3ASMTP+20={X};", "pass", "c=US;dda:SMTP =victim@elsewhere.com;",
-     "spec question: space before = is not the attribute name"),
+    (f"c=US;dda+3AX400={X};", "reroute", "victim@elsewhere.com", "any DDA type whose value routes"),
+    (f"c=US;dda+3ASMTP+20={X};", "reroute", "victim@elsewhere.com", "blanks around a key are ignored"),
 ]:
     row("imcea-x400", imcea("X400", body), "imcea", cls, inner, "X400", 1, note=note)
+
+# 4b. The X.400 text form as Exchange reads it (issue 10 section 1; RFC 1685, RFC 2156, MS-OXCMAIL): the separator is `/`
+# when the text starts with `/`, else `;`; blanks around keys and values are ignored; a backslash escapes the next
+# character; keys are compared without case; RFC 2156 maps (a) (p) (b) (q) (l) (r) and (NNN) in a DDA value. Each row
+# is built from the decoded body; `inner` is the DDA value as mapped, by construction.
+def x400_raw(text):
+    """The IMCEA encoding, with `;` and `:` left raw as some clients write them."""
+    return "".join(ch if ch in ";:" else encode(ch) for ch in text)
+
+
+def x400(body, cls, inner, note, raw=False, spelling="X400"):
+    row("imcea-x400-text", imcea(spelling, x400_raw(body) if raw else encode(body), domain="corp.test"), "imcea", cls,
+        inner, "X400", 1, note=note)
+
+
+T = "victim@elsewhere.com"
+x400("c=US;a= ;p=Org;o=Site;s=victim;\tdda:SMTP=victim@elsewhere.com", "reroute", T,
+     "the issue's example: a TAB before the key")
+KEYS = [
+    ("c=US;a= ;p=Org;o=Site;s=victim;\tdda:SMTP={v}", "TAB before the key"),
+    ("c=US; dda:SMTP={v};", "space before the key"),
+    ("c=US;  \t dda:SMTP={v};", "spaces and a TAB before the key"),
+    ("c=US;dda:SMTP ={v};", "space before ="),
+    ("c=US;dda:SMTP\t={v};", "TAB before ="),
+    ("c=US;dda:SMTP= {v} ;", "spaces around the value"),
+    ("c=US;dda:SMTP=\t{v}\t;", "TABs around the value"),
+    ("c=US;\tdda:SMTP\t=\t{v}\t", "TABs everywhere"),
+    ("c=US;dda :SMTP={v}", "blank inside the key"),
+    ("c=US;dda: SMTP={v}", "blank after the colon"),
+    ("c=US;d\\da:SMTP={v}", "escape inside dda"),
+    ("c=US;dda\\:SMTP={v}", "escaped colon"),
+    ("c=US;dda:S\\MTP={v}", "escape inside the type"),
+    ("c=US;DDA:SMTP={v}", "upper case"),
+    ("c=US;dda:smtp={v}", "lower case"),
+    ("c=US;Dda:Smtp={v}", "mixed case"),
+    ("C=us;dDa:sMtP={v};", "mixed case everywhere"),
+    ("/c=US/a= /p=Org/dda:SMTP={v}/", "slash form"),
+    ("/c=US/dda:SMTP={v}", "slash form, last field"),
+    ("/c=US/a=;/dda:SMTP={v}/", "slash form with a ; inside a value"),
+    ("c=US;a=/;dda:SMTP={v};", "; form with a / inside a value"),
+    (" /c=US/dda:SMTP={v}/", "a blank before the slash: the other reading finds it"),
+    ("/c=US;dda:SMTP={v}", "starts with / but ;-separated: the other reading finds it"),
+    ("c=US;garbage;dda:SMTP={v}", "a field without = is skipped"),
+    ("c=US;;;dda:SMTP={v};;", "empty fields"),
+    ("dda:SMTP=;dda:SMTP={v}", "an empty decoy first"),
+    ("dda:SMTP= ;dda:SMTP={v}", "a blank decoy first"),
+    ("c=US;dda:SMTP=x;dda:RFC-822={v}", "a plain address, then one that routes"),
+]
+for template, note in KEYS:
+    for written, mapped, how in [("victim@elsewhere.com", T, "raw @"), ("victim(a)elsewhere.com", T, "(a)")]:
+        x400(template.format(v=written), "reroute", mapped, f"{note}, {how}")
+for template, note in [("c=US;dda:SMTP={v};", "; form"), ("/c=US/dda:SMTP={v}/", "/ form")]:
+    x400(template.format(v="victim(a)elsewhere.com"), "reroute", T, f"{note}, ; and : raw", raw=True)
+for spelling in ["x400", "X+34+30+30", "X400"]:
+    x400(f"c=US;dda:RFC822=victim(a)elsewhere.com;s={spelling}", "reroute", T, "type spellings", spelling=spelling)
+VALUES = [
+    ("victim(a)elsewhere.com", T, "(a) is @"),
+    ("victim(A)elsewhere.com", T, "(A): either case"),
+    ("victim(064)elsewhere.com", T, "(064) is @"),
+    ("victim(64)elsewhere.com", T, "(64): fewer digits"),
+    ("victim(p)elsewhere.com", "victim%elsewhere.com", "(p) is %"),
+    ("victim(037)elsewhere.com", "victim%elsewhere.com", "(037) is %"),
+    ("elsewhere.com(b)victim", "elsewhere.com!victim", "(b) is !"),
+    ("elsewhere.com(033)victim", "elsewhere.com!victim", "(033) is !"),
+    ("(q)victim(a)x(q)(a)elsewhere.com", '"victim@x"@elsewhere.com', "(q) is a quote"),
+    ("victim(l)c(r)(a)elsewhere.com", "victim(c)@elsewhere.com", "(l) and (r) are parentheses"),
+    ("vic\\tim\\@elsewhere.com", T, "escapes in the value"),
+    ("victim\\(a)elsewhere.com", T, "an escaped ( still maps"),
+    ("victim\\;x(a)elsewhere.com", "victim;x@elsewhere.com", "an escaped separator"),
+    ("a/b(a)elsewhere.com", "a/b@elsewhere.com", "a slash inside a ;-separated value"),
+    ("a((a)elsewhere.com", "a(@elsewhere.com", "a lone ( before a mapping"),
+    ("victim(a)elsewhere.com\\", "victim@elsewhere.com\\", "a trailing backslash is literal"),
+]
+for written, mapped, note in VALUES:
+    x400(f"c=US;dda:SMTP={written}", "reroute", mapped, note)
+DDA_TYPES = ["SMTP", "RFC-822", "RFC822", "INTERNET", "rfc-822", "Internet", "NOTES", "FAX", "MOBILE", "MSMAIL",
+             "CCMAIL", "X400", "X500", "EX", "FOO"]
+for dda_type in DDA_TYPES:
+    for written, mapped in [("victim(a)elsewhere.com", T), ("victim(p)elsewhere.com", "victim%elsewhere.com")]:
+        x400(f"c=US;a= ;p=Org;dda:{dda_type}={written};", "reroute", mapped, f"DDA:{dda_type}, whatever the type")
+x400("c=US;dda=victim(a)elsewhere.com", "reroute", T, "a DDA without a type")
+# What does not route: an ordinary O/R address, a DDA that names no other hop, mapped forms outside a DDA. With no
+# DDA address, inner is the decoded body as written (escapes and all).
+for body, note in [
+    ("c=US;a= ;p=Org;o=Site;s=Smith;g=John;", "an ordinary O/R address"),
+    ("/c=US/a= /p=Org/o=Site/s=Smith/", "an ordinary O/R address, slash form"),
+    ("c=US;dda:FAX=5551234;", "a fax DDA without a routing character"),
+    ("c=US;dda:NOTES=Bob Smith/Contoso;", "a Notes DDA without a domain"),
+    ("c=US;s=victim(a)elsewhere.com", "(a) outside a DDA is a surname"),
+    ("c=US;ddax:SMTP=victim(a)elsewhere.com", "ddax is not a DDA"),
+    ("c=US;dda\\=x:SMTP=victim(a)elsewhere.com", "an escaped = stays in the key"),
+    ("c=US;dda:FAX=victim(0064)elsewhere.com", "(0064) is not a mapping"),
+    ("c=US;dda:FAX=victim(256)elsewhere.com", "(256) is not a byte"),
+    ("c=US;dda:SMTP= \t;", "a blank DDA value is empty"),
+]:
+    x400(body, "pass", body, note + "; inner is the body")
+# An internet-type DDA names an address even when it does not route: X400 is in imcea_reroute_types.
+x400("c=US;dda:SMTP=victim", "reroute", "victim", "an SMTP DDA without a routing character")
+x400("c=US;dda:SMTP=victim(0064)elsewhere.com", "reroute", "victim(0064)elsewhere.com", "(0064) left as written")
+# Text that does not parse as an O/R address fails closed on its routing characters.
+for body, note in [
+    ("victim@elsewhere.com", "no fields at all"),
+    ("c=US;s=victim@elsewhere.com", "@ outside a DDA"),
+    ("c=US;victim%elsewhere.com", "a field without ="),
+    ("==;=elsewhere.com!victim", "keys missing"),
+    ("\\\\@", "only escapes"),
+]:
+    x400(body, "reroute", body, f"does not parse: {note}")
 
 # 5. +HH edge cases in an SMTP body (a + without two hex digits stays literal; +00 is a kept NUL byte).
 for body, inner, note in [
@@ -212,8 +369,8 @@ for body, inner in [
 ]:
     row("imcea-underscore", imcea("SMTP", body), "imcea", "reroute", inner, "SMTP", 1)
 row("imcea-underscore", imcea("EX", "_O=A_B_CN=c"), "imcea", "pass", "/O=A/B/CN=c", "EX", 1)
-row("imcea-underscore", imcea("_SMTP", V), "imcea", "pass", "victim@elsewhere.com", "/SMTP", 1,
-    note="an underscore in the type makes another type")
+row("imcea-underscore", imcea("_SMTP", V), "imcea", "reroute", "victim@elsewhere.com", "/SMTP", 1,
+    note="an underscore in the type makes another type, whose payload routes")
 
 # 7. UTF8- bodies: the marker (any case) goes, once; the escaped bytes are UTF-8.
 for marker in ["UTF8-", "utf8-", "Utf8-", "uTF8-"]:
@@ -257,8 +414,8 @@ row("imcea-nested", wrapped(1, "IMCEAEX-_O=CONTOSO_CN=bob@corp.example"), "imcea
     "SMTP", 2, note="outer SMTP makes it a reroute attempt")
 row("imcea-nested", imcea("X400", "c=US;dda+3ASMTP=" + encode(smtp_wrap("victim@elsewhere.com"))), "imcea",
     "reroute", "victim@elsewhere.com", "X400", 2)
-row("imcea-nested", imcea("EX", encode(smtp_wrap("victim@elsewhere.com"))), "imcea", "pass",
-    smtp_wrap("victim@elsewhere.com"), "EX", 1, note="an EX body never nests")
+row("imcea-nested", imcea("EX", encode(smtp_wrap("victim@elsewhere.com"))), "imcea", "reroute",
+    smtp_wrap("victim@elsewhere.com"), "EX", 1, note="an EX body never nests, but this one carries an @")
 row("imcea-nested", imcea("SMTP", encode("<" + smtp_wrap("victim@elsewhere.com") + ">")), "imcea", "reroute",
     "victim@elsewhere.com", "SMTP", 2, note="nested address in angle brackets")
 row("imcea-nested", imcea("SMTP", encode('"' + "IMCEASMTP-victim+40elsewhere+2Ecom" + '"@corp.example')), "imcea",
@@ -386,7 +543,8 @@ for recipient, form, cls, inner in [
         or "％" in recipient else "")
 row("smtputf8", "IMCEАSMTP-victim+40elsewhere+2Ecom@corp.example", "plain", "pass", None,
     note="Cyrillic A: not the IMCEA prefix")
-row("smtputf8", imcea("SMTPü", V), "imcea", "pass", "victim@elsewhere.com", "SMTPü", 1)
+row("smtputf8", imcea("SMTPü", V), "imcea", "reroute", "victim@elsewhere.com", "SMTPü", 1,
+    note="not SMTP, but its payload routes")
 row("smtputf8", imcea("SMTP", "j+C3+BCrgen+40b+C3+BCcher+2Eexample"), "imcea", "reroute", "jürgen@bücher.example",
     "SMTP", 1, note="UTF-8 escapes without the UTF8- marker")
 
@@ -398,9 +556,36 @@ for length in [64, 1000, 4096]:
         "x" * length + "@elsewhere.com")
     row("overlong", imcea("SMTP", "+41" * length + "+40elsewhere+2Ecom"), "imcea", "reroute",
         "A" * length + "@elsewhere.com", "SMTP", 1)
-row("overlong", "a%" * 200 + "@corp.example", "percent-hack", "reroute", "*", note="long percent chain")
-row("overlong", "a@" * 200 + "corp.example", "multiple-at", "reroute", "*", note="long @ chain")
-row("overlong", "b!" * 200 + "a@corp.example", "bang-path", "reroute", "*", note="long bang chain")
+
+
+def followed(address, hops=32):
+    """Where a routed address (no quotes, no source route) leads after at most `hops` rewrites, as the decoder's inner
+    reports it (Sources/RelayPolicy/Address/RoutedAddress.swift): Postfix's rewrites with swap_bangpath and
+    allow_percent_hack on, bounded because every rewrite rescans the address."""
+    assert '"' not in address and not address.startswith("@")
+    for _ in range(hops):
+        if "@" in address:
+            local = address[:address.rindex("@")]
+            if not any(ch in local for ch in "@%!"):
+                return address
+            address = local
+        elif "!" in address:
+            bang = address.index("!")
+            address = address[bang + 1:] + "@" + address[:bang]
+        elif "%" in address:
+            percent = address.rindex("%")
+            address = address[:percent] + "@" + address[percent + 1:]
+        else:
+            return address
+    return address
+
+
+for recipient, form, note in [
+    ("a%" * 200 + "@corp.example", "percent-hack", "long percent chain: inner is where the hop limit stops"),
+    ("a@" * 200 + "corp.example", "multiple-at", "long @ chain: inner is where the hop limit stops"),
+    ("b!" * 200 + "a@corp.example", "bang-path", "long bang chain: inner is where the hop limit stops"),
+]:
+    row("overlong", recipient, form, "reroute", followed(recipient), note=note)
 row("overlong", "@h:" * 200 + "a@corp.example", "source-route", "reroute", "a@corp.example", note="long route chain")
 
 # 15. Null, empty and whitespace.
