@@ -24,7 +24,7 @@ public enum PostfixAddressParser {
         public var smtputf8: Bool
         /// `empty_address_recipient`.
         public var emptyAddressRecipient: String
-        /// `line_length_limit`: a longer command is refused.
+        /// `line_length_limit`: Postfix 3.7 reads that much of a longer command and skips the rest.
         public var lineLengthLimit: Int
 
         public init(
@@ -63,7 +63,8 @@ public enum PostfixAddressParser {
     /// SMTPUTF8 in MAIL FROM or not.
     public static func parse(rcptArgument argument: String, smtputf8Declared: Bool = true, settings: Settings = Settings()) -> Outcome {
         var line = Array("RCPT TO:".utf8) + Array(argument.utf8)
-        if line.count > settings.lineLengthLimit { return .refused(reply: "500 5.5.2 Error: command too long") }
+        // Postfix 3.7 (Debian 12) goes on with what fits; later versions answer 500 5.5.2 instead.
+        if line.count > settings.lineLengthLimit { line.removeSubrange(settings.lineLengthLimit...) }
         // Postfix's strings end at a NUL.
         if let nul = line.firstIndex(of: 0) { line.removeSubrange(nul...) }
         let tokens = SMTPDCommandTokens.split(line)
