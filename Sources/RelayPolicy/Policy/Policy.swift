@@ -67,9 +67,9 @@ public struct Policy: Sendable {
         if Self.isPostmaster(rawAddress), rawAddress.domain.isEmpty, Self.isPostmaster(delivered) { delivered = rawAddress }
         let second = decision(for: delivered, client: client)
         let first = decision(for: rawAddress, client: client, rerouteRulesOnly: true)
-        // A denial of the raw text keeps it (the reply quotes what the client sent); otherwise the delivered address
-        // names the rule.
-        return first.severity > 0 && first.severity >= second.severity ? first : second
+        // A reroute rule that answered the raw text at least as strictly keeps it (a denial's reply quotes what the
+        // client sent; an allowed reroute is named as one); otherwise the delivered address names the rule.
+        return first.rule != .pass && first.severity >= second.severity ? first : second
     }
 
     /// Decides an already decoded recipient.
