@@ -22,10 +22,12 @@ struct PostfixResolver {
             // A trailing dot after a domain goes, but not dot-dot or at-dot.
             let last = tokens.tailOf(tree)
             if last != Tok822.none, tokens.type[last] == Int(UInt8(ascii: ".")),
-               tokens.findBackward(last, Int(UInt8(ascii: "@"))) != Tok822.none,
-               let before = Optional(tokens.prevOf(last)), before != Tok822.none,
-               tokens.type[before] != Int(UInt8(ascii: ".")), tokens.type[before] != Int(UInt8(ascii: "@")) {
-                tokens.subKeepBefore(tree, last)
+               tokens.findBackward(last, Int(UInt8(ascii: "@"))) != Tok822.none {
+                // An `@` precedes the dot, so there is a node before it.
+                let before = tokens.prevOf(last)
+                if tokens.type[before] != Int(UInt8(ascii: ".")), tokens.type[before] != Int(UInt8(ascii: "@")) {
+                    tokens.subKeepBefore(tree, last)
+                }
             }
             domain = tokens.findBackward(tokens.tailOf(tree), Int(UInt8(ascii: "@")))
             if domain != Tok822.none {
@@ -148,14 +150,15 @@ struct PostfixResolver {
         }
         if tokens.findBackward(tokens.tailOf(tree), at) == Tok822.none {
             let bang = settings.swapBangPath ? tokens.findForward(tokens.headOf(tree), Int(UInt8(ascii: "!"))) : Tok822.none
+            let percent = settings.percentHack ? tokens.findBackward(tokens.tailOf(tree), Int(UInt8(ascii: "%"))) : Tok822.none
             if bang != Tok822.none {
                 // site!user becomes user@site.
                 tokens.subKeepBefore(tree, bang)
                 let local = tokens.cutAfter(bang)
                 tokens.subPrepend(tree, tokens.alloc(at))
                 if local != Tok822.none { tokens.subPrepend(tree, local) }
-            } else if settings.percentHack,
-                      case let percent = tokens.findBackward(tokens.tailOf(tree), Int(UInt8(ascii: "%"))), percent != Tok822.none {
+            } else if percent != Tok822.none {
+                // user%site becomes user@site (the last `%`).
                 tokens.setType(percent, at)
             } else if !settings.myorigin.isEmpty {
                 tokens.subAppend(tree, tokens.alloc(at))
