@@ -128,19 +128,20 @@ struct CommandLineTests {
         let recipients = (1...20_000).map { "user\($0)@corp.test" }
         let clock = ContinuousClock()
         let start = clock.now
-        let decode = try await Self.relayguard(["decode"] + recipients, timeout: .seconds(60))
+        let decode = try await Self.relayguard(["decode"] + recipients, timeout: .seconds(120))
         let decodeTime = clock.now - start
         #expect(decode.exitCode == 0)
         #expect(Self.lines(decode.stdout).count == 20_000)
         let explainStart = clock.now
         let explain = try await Self.relayguard(["explain", "--client-ip", "203.0.113.9", "-"],
-                                                input: recipients.joined(separator: "\n"), timeout: .seconds(60))
+                                                input: recipients.joined(separator: "\n"), timeout: .seconds(120))
         let explainTime = clock.now - explainStart
         #expect(explain.exitCode == 0)
         #expect(Self.lines(explain.stdout).count == 20_000)
-        // Debug build on 2 shared cores: about 0.3 s and 4 s; the quadratic parser took minutes for decode.
-        #expect(decodeTime < .seconds(5), "decode: \(decodeTime)")
-        #expect(explainTime < .seconds(20), "explain: \(explainTime)")
+        // Debug build on 2 shared cores: 0.3-4 s and 4-12 s depending on the load; the quadratic parser took 111 s for
+        // 10,000 arguments to decode (so minutes for 20,000). The bounds leave room for a loaded machine.
+        #expect(decodeTime < .seconds(30), "decode: \(decodeTime)")
+        #expect(explainTime < .seconds(60), "explain: \(explainTime)")
         print("20,000 recipients: decode \(decodeTime), explain from standard input \(explainTime)")
     }
 
