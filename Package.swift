@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["relayguard", "relayguard-milter-load"],
+            dependencies: ["relayguard", "relayguard-milter-load", "RelayPolicy"],
             resources: [.copy("miltertest")]
         ),
     ],

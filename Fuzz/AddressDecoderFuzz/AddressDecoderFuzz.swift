@@ -12,6 +12,7 @@ private let siteConnector: Policy = {
     policy.relayClients = CIDRSet([try! CIDRPrefix(parsing: "192.0.2.0/24")])
     return policy
 }()
+private let postfix = PostfixAddressParser.Settings(myhostname: "gateway.test")
 private let outside = Client(address: .known(IPAddress("203.0.113.9")!))
 private let inside = Client(address: .known(IPAddress("192.0.2.10")!))
 
@@ -61,6 +62,17 @@ public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     if isRejectType {
         let fromInside = siteConnector.decide(raw, client: inside)
         require(fromInside.verdict == .reject && fromInside.rule == .imceaRejectType, "reject types even inside", raw)
+    }
+    // With Postfix's parse of the argument as {rcpt_addr}, as the milter decides: denied whenever the raw text or
+    // the parsed address routes or carries an SMTP layer.
+    if let parsed = PostfixAddressParser.rcptAddr(forArgument: raw, settings: postfix) {
+        let withParsed = defaultPolicy.decide(raw, parsed: parsed, client: outside)
+        let delivered = AddressDecoder.decode(parsed)
+        let parsedMustDeny = delivered.form.isRouted || delivered.depthExceeded
+            || delivered.layers.contains { ["SMTP", "INVALID", "X500"].contains($0.type) || ($0.type == "X400" && $0.smtpAddress != nil) }
+        if mustDeny || parsedMustDeny {
+            require(withParsed.verdict == .reject, "{rcpt_addr} \(parsed.debugDescription) does not hide a reroute (got \(withParsed.rule))", raw)
+        }
     }
     return 0
 }

@@ -10,12 +10,28 @@ import RelayPolicy
 public enum DecisionFormat {
     /// `reject reply="550 5.7.1 <r>: text" rule=reroute-disabled form=imcea imcea_type=SMTP inner=v@e.com recipient=<r>`:
     /// the verdict first, as `explain` prints it.
-    public static func line(_ decision: Decision) -> String {
+    /// `rcptAddr`: the MTA's parsed address, printed as `rcpt_addr=<...>` when it is not the decided recipient.
+    public static func line(_ decision: Decision, rcptAddr: String? = nil) -> String {
         var line = LineBuffer()
         line.append(decision.verdict.rawValue)
         line.append(literal: " ")
         appendFields(decision, to: &line)
+        appendRcptAddr(rcptAddr, of: decision, to: &line)
         return line.string
+    }
+
+    /// ` rcpt_addr=<a@b>` when `rcptAddr` (Postfix's `{rcpt_addr}`) is given and is not the recipient the line
+    /// names already; nothing otherwise, so the common line costs one comparison.
+    static func appendRcptAddr(_ rcptAddr: String?, of decision: Decision, to line: inout LineBuffer) {
+        guard let rcptAddr, !rcptAddr.isEmpty, rcptAddr != decision.address.recipient else { return }
+        line.append(literal: " rcpt_addr=")
+        if hasSpecialBytes(rcptAddr) {
+            appendQuoted("<" + rcptAddr + ">", to: &line)
+        } else {
+            line.appendByte(0x3C)
+            line.append(rcptAddr)
+            line.appendByte(0x3E)
+        }
     }
 
     /// Everything but the verdict: `reply=... rule=... [would_deny=yes] form=... inner=... recipient=...`.
@@ -63,9 +79,13 @@ public enum DecisionFormat {
         }
     }
 
-    /// One JSON object: recipient, verdict, code, xcode, text, rule, form, imcea_type, inner, would_deny.
-    public static func json(_ decision: Decision) -> String {
+    /// One JSON object: recipient, verdict, code, xcode, text, rule, form, imcea_type, inner, would_deny, and
+    /// rcpt_addr (the parsed address decided with the raw one, or null), postfix_reply (Postfix's own refusal of the
+    /// syntax, or null).
+    public static func json(_ decision: Decision, rcptAddr: String? = nil, postfixReply: String? = nil) -> String {
         let object: [String: Any] = [
+            "rcpt_addr": rcptAddr ?? NSNull(),
+            "postfix_reply": postfixReply ?? NSNull(),
             "recipient": decision.address.recipient,
             "verdict": decision.verdict.rawValue,
             "code": decision.reply?.code ?? NSNull(),

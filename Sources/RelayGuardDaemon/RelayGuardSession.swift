@@ -90,12 +90,13 @@ final class RelayGuardSession: MilterSession {
         if let id = macros["i"], !id.isEmpty { queueID = id }
         // Through the snapshot's methods: a Policy copy retains every set and string it holds, per RCPT.
         let decision: Decision
+        let rcptAddr = macros["{rcpt_addr}"]
         if let recipient = args.first {
-            decision = snapshot.decide(recipient, parsed: macros["{rcpt_addr}"], client: client)
+            decision = snapshot.decide(recipient, parsed: rcptAddr, client: client)
         } else {
             decision = snapshot.undecidable(AddressDecoder.decode(""))
         }
-        log(decision)
+        log(decision, rcptAddr: rcptAddr)
         metrics.record(decision)
         switch decision.verdict {
         case .continue: return .continue
@@ -110,9 +111,10 @@ final class RelayGuardSession: MilterSession {
 
     func close() {}
 
-    /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`,
-    /// assembled as bytes (see `LineBuffer`): this runs once per recipient.
-    private func log(_ decision: Decision) {
+    /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`
+    /// and `rcpt_addr=<...>` when Postfix's parsed address is not that recipient, assembled as bytes (see
+    /// `LineBuffer`): this runs once per recipient.
+    private func log(_ decision: Decision, rcptAddr: String?) {
         // A heap LineBuffer, not `withScratch`: its generic closure copied the captured Decision three times a line.
         logger.info(Logger.Message(stringLiteral: {
             var line = LineBuffer(capacity: 320)
@@ -133,6 +135,7 @@ final class RelayGuardSession: MilterSession {
             line.append(decision.verdict.rawValue)
             line.append(literal: " ")
             DecisionFormat.appendFields(decision, to: &line)
+            DecisionFormat.appendRcptAddr(rcptAddr, of: decision, to: &line)
             return line.string
         }()))
     }

@@ -33,6 +33,24 @@ struct DecisionFormatTests {
         #expect(DecisionFormat.fields(decision).hasPrefix(expected + " rule=on-error "))
     }
 
+    @Test("rcpt_addr follows the recipient only when it is another address", arguments: [
+        ("<alice@corp.example>", nil, "continue reply=- rule=pass form=plain inner=- recipient=<alice@corp.example>"),
+        ("<alice@corp.example>", "alice@corp.example", "continue reply=- rule=pass form=plain inner=- recipient=<alice@corp.example>"),
+        ("<Alice@corp.example>", "alice@corp.example", "continue reply=- rule=pass form=plain inner=- recipient=<alice@corp.example>"),
+        ("<postmaster>", "postmaster@gw.example", "continue reply=- rule=pass form=plain inner=- recipient=<postmaster> rcpt_addr=<postmaster@gw.example>"),
+    ] as [(String, String?, String)])
+    func rcptAddr(raw: String, rcptAddr: String?, expected: String) {
+        let decision = Policy().decide(raw, parsed: rcptAddr, client: Self.client)
+        #expect(DecisionFormat.line(decision, rcptAddr: rcptAddr) == expected)
+    }
+
+    @Test func rcptAddrIsQuotedLikeTheRecipient() {
+        let decision = Policy().decide(#"<"Victim@elsewhere.com"@corp.example>"#, parsed: #""victim@elsewhere.com"@corp.example"#,
+                                       client: Self.client)
+        #expect(DecisionFormat.line(decision, rcptAddr: #""victim@elsewhere.com"@corp.example"#).hasSuffix(
+            #" recipient="<\"Victim@elsewhere.com\"@corp.example>" rcpt_addr="<\"victim@elsewhere.com\"@corp.example>""#))
+    }
+
     @Test("quotedIfNeeded", arguments: [
         ("plain", "plain"), ("", #""""#), ("two words", #""two words""#), ("a=b", #""a=b""#), ("tab\there", #""tab\x09here""#),
         ("ünïcode", "ünïcode"), (#"back\slash"#, #""back\\slash""#),

@@ -251,6 +251,56 @@ struct PolicyTests {
         #expect(decision.rule == rule)
     }
 
+    /// Issue 10's "gw" config: `reroute = no`, `relay_clients = 192.0.2.0/24`, `local_domains = corp.test`, and an
+    /// address list with only alice.
+    static let gateway = policy {
+        $0.relayClients = cidrs("192.0.2.0/24")
+        $0.localDomains = DomainSet(["corp.test"])
+        $0.localRecipients = RecipientSet(["alice@corp.test"])
+    }
+
+    struct ParsedCase: CustomTestStringConvertible, Sendable {
+        let raw: String
+        /// Postfix's `{rcpt_addr}` (casefolded; a domainless address gets `@$myhostname`), nil when not given.
+        let parsed: String?
+        let verdict: Verdict
+        let rule: Rule
+        var testDescription: String { "\(raw) as \(parsed ?? "-")" }
+    }
+
+    /// Section 4: the relay and unknown-recipient rules judge the address Postfix delivers to; the encapsulation and
+    /// routing rules judge the raw text as well. RFC 5321 4.5.1's postmaster passes both of the former.
+    static let deliveredAddressCases: [ParsedCase] = [
+        ParsedCase(raw: "<postmaster>", parsed: nil, verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<postmaster>", parsed: "postmaster@mail.corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<PostMaster>", parsed: "postmaster@gw.example.net", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<postmaster@corp.test>", parsed: "postmaster@corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<POSTMASTER@Corp.Test>", parsed: "postmaster@corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<postmaster@elsewhere.example>", parsed: nil, verdict: .reject, rule: .relayDenied),
+        ParsedCase(raw: "<postmaster%elsewhere.example>", parsed: "postmaster@elsewhere.example", verdict: .reject, rule: .rerouteDisabled),
+        ParsedCase(raw: "<postmaster%elsewhere.example@corp.test>", parsed: nil, verdict: .reject, rule: .rerouteDisabled),
+        ParsedCase(raw: "<IMCEASMTP-postmaster+40elsewhere+2Eexample@corp.test>", parsed: nil, verdict: .reject, rule: .rerouteDisabled),
+        ParsedCase(raw: "<postmaster>", parsed: "alice@elsewhere.example", verdict: .reject, rule: .relayDenied),
+        ParsedCase(raw: "<bob@corp.test>", parsed: nil, verdict: .reject, rule: .unknownRecipient),
+        ParsedCase(raw: "<Joe <alice@corp.test>>", parsed: "alice@corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<<alice@corp.test>>", parsed: "alice@corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<(comment)alice@corp.test>", parsed: "alice@corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<<bob@elsewhere.example>>", parsed: "bob@elsewhere.example", verdict: .reject, rule: .relayDenied),
+        ParsedCase(raw: "<Joe <bob@corp.test>>", parsed: "bob@corp.test", verdict: .reject, rule: .unknownRecipient),
+        ParsedCase(raw: "<Joe <IMCEASMTP-victim+40elsewhere+2Ecom@corp.test>>",
+                   parsed: "imceasmtp-victim+40elsewhere+2ecom@corp.test", verdict: .reject, rule: .rerouteDisabled),
+        // The raw text routes where the parsed address does not: the stricter answer wins.
+        ParsedCase(raw: "<IMCEASMTP-victim+40elsewhere+2Ecom@corp.test>", parsed: "alice@corp.test", verdict: .reject, rule: .rerouteDisabled),
+        ParsedCase(raw: "<\"victim@elsewhere.example\"@corp.test>", parsed: "alice@corp.test", verdict: .reject, rule: .rerouteDisabled),
+    ]
+
+    @Test(arguments: deliveredAddressCases)
+    func relayAndAddressListJudgeTheDeliveredAddress(_ c: ParsedCase) {
+        let decision = Self.gateway.decide(c.raw, parsed: c.parsed, client: Self.outside)
+        #expect(decision.verdict == c.verdict)
+        #expect(decision.rule == c.rule)
+    }
+
     @Test(arguments: ["<IMCEAEX-victim%elsewhere.com@corp.example>", "<IMCEAFAX-elsewhere.com!victim@corp.example>",
                       "<\"IMCEAEX-victim@elsewhere.com\"@corp.example>", "<@hop:IMCEAEX-x@corp.example>",
                       // A combining mark makes "@\u{35E}" one Character, but Postfix sees the "@" byte (AddressDecoderFuzz).

@@ -57,17 +57,23 @@ public struct Policy: Sendable {
         decision(for: AddressDecoder.decode(raw), client: client)
     }
 
-    /// Decides a recipient the MTA sent as `raw` and parsed as `parsed` (Postfix's `{rcpt_addr}`), and answers the
-    /// stricter of the two decisions. Postfix delivers to the address it parsed, which RFC 822 syntax in the raw
-    /// argument (`<<a>>`, `<Joe <a>>`, comments, backslashes) can hide from a decoder of the raw text.
+    /// Decides a recipient the MTA sent as `raw` and parsed as `parsed` (Postfix's `{rcpt_addr}`, the address it
+    /// delivers to). The relay and unknown-recipient rules judge `parsed` alone: RFC 822 syntax in the raw argument
+    /// (`<<a>>`, `<Joe <a>>`, comments) is not the domain mail goes to. The encapsulation and routing rules judge both,
+    /// and the stricter answer wins, so that syntax hides nothing from them.
     public func decide(_ raw: String, parsed: String?, client: Client) -> Decision {
-        let first = decide(raw, client: client)
-        guard let parsed, !parsed.isEmpty, parsed != first.address.recipient else { return first }
-        let second = decide(parsed, client: client)
-        // A denial of the raw text keeps it (the reply quotes what the client sent); when both pass, the parsed
-        // address names the rule, since it is the one Postfix delivers to.
-        if second.severity > first.severity || (second.severity == 0 && first.severity == 0) { return second }
-        return first
+        let rawAddress = AddressDecoder.decode(raw)
+        guard let parsed, !parsed.isEmpty, parsed != rawAddress.recipient else {
+            return decision(for: rawAddress, client: client)
+        }
+        var delivered = AddressDecoder.decode(parsed)
+        // RFC 5321 4.5.1: `postmaster` with no domain is this server's, whatever hostname Postfix's resolver appends.
+        if Self.isPostmaster(rawAddress), rawAddress.domain.isEmpty, Self.isPostmaster(delivered) { delivered = rawAddress }
+        let second = decision(for: delivered, client: client)
+        let first = decision(for: rawAddress, client: client, rerouteRulesOnly: true)
+        // A reroute rule that answered the raw text at least as strictly keeps it (a denial's reply quotes what the
+        // client sent; an allowed reroute is named as one); otherwise the delivered address names the rule.
+        return first.rule != .pass && first.severity >= second.severity ? first : second
     }
 
     /// Decides an already decoded recipient.
@@ -77,7 +83,8 @@ public struct Policy: Sendable {
 
     // `consuming` down to the Decision: the decoded address moves into it instead of being copied (a retain and a
     // release of each of its strings) and the original destroyed.
-    private func decision(for address: consuming DecodedAddress, client: Client) -> Decision {
+    // `rerouteRulesOnly`: steps 1 and 2 alone, for the raw text of a recipient whose parsed address is decided fully.
+    private func decision(for address: consuming DecodedAddress, client: Client, rerouteRulesOnly: Bool = false) -> Decision {
         // 1. Types no one may send to, whoever the client is; and nesting too deep to see what is inside.
         if address.depthExceeded {
             return deny(address, .imceaRejectType, action: .reject, reject: Self.tooDeepReply, tempfail: Self.tooDeepReply)
@@ -98,8 +105,10 @@ public struct Policy: Sendable {
             case .undecidable: return undecidable(address)
             }
         }
-        // 3. Plain relaying to a domain that is not ours.
-        if let localDomains, address.form != .null, !localDomains.contains(address.domain) {
+        if rerouteRulesOnly { return pass(address, .pass) }
+        // 3. Plain relaying to a domain that is not ours; a bare `postmaster` is ours (RFC 5321 4.5.1).
+        if let localDomains, address.form != .null, !localDomains.contains(address.domain),
+           !(address.domain.isEmpty && Self.isPostmaster(address)) {
             switch restriction(for: client) {
             case .allowed: return pass(address, .relayAllowed)
             case .never: return deny(address, .relayNever, action: relayAction, reject: relayReply, tempfail: relayTempfailReply)
@@ -108,9 +117,10 @@ public struct Policy: Sendable {
             }
         }
         // 4. Only the global address list is delivered when rerouting is off. An encapsulated recipient is not in it
-        //    (unless listed as written): the server behind would bounce it, maybe to a forged sender.
+        //    (unless listed as written): the server behind would bounce it, maybe to a forged sender. Postmaster is
+        //    always delivered (RFC 5321 section 4.5.1).
         if let localRecipients, !reroute, address.form != .null,
-           !localRecipients.contains(localPart: address.localPart, domain: address.domain) {
+           !localRecipients.contains(localPart: address.localPart, domain: address.domain), !Self.isPostmaster(address) {
             return deny(address, .unknownRecipient, action: .reject,
                         reject: Self.unknownRecipientReply, tempfail: Self.unknownRecipientReply)
         }
@@ -139,6 +149,15 @@ public struct Policy: Sendable {
         // Over the contiguous UTF-8 (a scan through String.UTF8View cost ~1,200 instructions an IMCEA address).
         var localPart = address.localPart
         return localPart.withUTF8 { $0.contains { $0 == ASCII.at || $0 == ASCII.percent || $0 == ASCII.bang } }
+    }
+
+    /// `postmaster`, any case, neither encapsulated nor routed: RFC 5321 4.5.1 requires a server to accept it.
+    static func isPostmaster(_ address: DecodedAddress) -> Bool {
+        guard address.layers.isEmpty, address.form == .plain else { return false }
+        var localPart = address.localPart
+        return localPart.withUTF8 { bytes in
+            bytes.count == 10 && zip(bytes, "postmaster".utf8).allSatisfy { ($0 | 0x20) == $1 }
+        }
     }
 
     enum Restriction { case allowed, never, denied, undecidable }

@@ -1,0 +1,144 @@
+import Foundation
+import RelayPolicy
+import Testing
+
+/// `PostfixAddressParser` against a real Postfix: every recipient of the adversarial corpus
+/// (Tests/RelayPolicyTests/Corpus/recipients.tsv) is sent as `RCPT TO:<row>` through a private Postfix with RelayGuard
+/// attached in report mode, and the model's answer is compared with Postfix's, byte for byte: the `{rcpt_addr}`
+/// Postfix handed the milter (from RelayGuard's decision log), or the reply Postfix refused the command with.
+///
+/// The client is in `mynetworks`, so Postfix's own restrictions pass every recipient whose syntax it accepts and the
+/// milter sees them all. One SMTP session carries every row, with an RSET every 50 recipients.
+@Suite("Postfix's RCPT parsing, modelled and real")
+struct PostfixParseDifferentialTests {
+    struct Row: Sendable {
+        let id: String
+        let recipient: String
+    }
+
+    /// The gateway's main.cf as the model needs it (PostfixConfigFiles: `myhostname = myorigin = gateway.test`,
+    /// `mydestination` empty, `inet_interfaces = 127.0.0.1`).
+    static let settings = PostfixAddressParser.Settings(
+        myhostname: "gateway.test", localDomains: [], localAddresses: [IPAddress("127.0.0.1")!])
+
+    /// Rows that cannot be sent as one SMTP command, and why; every other row is compared.
+    static func unsendable(_ row: Row) -> String? {
+        if row.recipient.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) {
+            return "a CR or LF would end the command line"
+        }
+        if row.recipient.utf8.contains(0) { return "a NUL byte: Postfix's C strings and libmilter's end there" }
+        return nil
+    }
+
+    /// RFC 822 forms the corpus does not spell out (comments anywhere, quoting, groups, phrases, local domain
+    /// literals, empty parts, case folding beyond ASCII), compared the same way.
+    static let extraSamples = [
+        "<(c)a@corp.example>", "<a(c)@corp.example>", "<a@(c)corp.example>", "<a@corp.example(c)>",
+        "<(a(nested)comment)b@corp.example>", "<\"a\\\"b\"@corp.example>", "<\"a\\\\b\"@corp.example>",
+        "<a\\@b@corp.example>", "<\"a\".\"b\"@corp.example>", "<a.\"b c\"@corp.example>", "<a\"b\"@corp.example>",
+        "<group: a@corp.example;>", "<group: a@corp.example, b@corp.example;>", "<Joe (x) <a@corp.example> (y)>",
+        "<<<a@corp.example>>>", "<a@[127.0.0.1]>", "<a%b.example@[127.0.0.1]>", "<b.example!a@[127.0.0.1]>",
+        "<\"a@b.example\"@[127.0.0.1]>", "<@[127.0.0.1]:a@corp.example>", "<a@b.example@[127.0.0.1]>",
+        "<A.B@CORP.EXAMPLE.>", "<a@corp..example>", "<a..b@corp.example>", "<.a@corp.example>", "<a.@corp.example>",
+        "<\"\">", "<\"\"@corp.example>", "<@>", "<a@>", "<@corp.example>", "<a b@corp.example>",
+        "<a@corp.example> NOTIFY=NEVER ORCPT=rfc822;a@corp.example", "<a@1.2.3.4>", "<a@[IPv6:::1]>",
+        "<a@[ipv6:2001:db8::1]>", "<ÄB@Bücher.example>", "<Straße@corp.example>", "<a|b@corp.example>",
+        "<a;b@corp.example>", "<a:b@corp.example>", "<a,b@corp.example>", "<MAILER-DAEMON>", "<a!b!c@corp.example>",
+        "<b.example!a>", "<a%b.example%c.example>", "\"<a@corp.example>\"", "<x@corp.example>>", "<x@corp.example",
+        "<a@corp.example\\>", "<a@[1.2.3]>", "<a@[0.1.2.3]>", "<a@-x.example>", "<a@x_y.example>", "<a@123>",
+        "<a@corp.example. >", "< a@corp.example >", "<a@corp.example x@y.example>", "<a\tb@corp.example>",
+    ]
+
+    static func corpus() throws -> [Row] {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../RelayPolicyTests/Corpus/recipients.tsv").standardized.path
+        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError("cannot read \(path)") }
+        var lines = data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+        lines.removeAll { $0.first == UInt8(ascii: "#") }
+        lines.removeFirst()  // the header
+        return lines.map { line in
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map(Self.unescaped)
+            return Row(id: fields[0], recipient: fields[2])
+        }
+    }
+
+    /// The corpus's escapes: `\\`, `\t`, `\n`, `\r`, `\0`.
+    static func unescaped(_ raw: ArraySlice<UInt8>) -> String {
+        var bytes: [UInt8] = []
+        var index = raw.startIndex
+        while index < raw.endIndex {
+            if raw[index] == UInt8(ascii: "\\"), index + 1 < raw.endIndex {
+                index += 1
+                switch raw[index] {
+                case UInt8(ascii: "t"): bytes.append(0x09)
+                case UInt8(ascii: "n"): bytes.append(0x0A)
+                case UInt8(ascii: "r"): bytes.append(0x0D)
+                case UInt8(ascii: "0"): bytes.append(0x00)
+                default: bytes.append(raw[index])
+                }
+            } else {
+                bytes.append(raw[index])
+            }
+            index += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static let postfixParameters = [
+        "smtpd_soft_error_limit": "100000", "smtpd_hard_error_limit": "100000", "smtpd_error_sleep_time": "0",
+        "smtpd_junk_command_limit": "100000",
+        // A recipient outside the relay domain must reach the milter too: not refused for the gateway's `error`
+        // default transport, nor as unlisted.
+        "default_transport": "discard:", "smtpd_reject_unlisted_recipient": "no",
+    ]
+
+    @Test("every corpus recipient and RFC 822 extra: the model's {rcpt_addr} or refusal is Postfix's")
+    func modelMatchesPostfix() async throws {
+        let rows = try Self.corpus() + Self.extraSamples.enumerated().map { Row(id: "extra-\($0.offset + 1)", recipient: $0.element) }
+        let sendable = rows.filter { Self.unsendable($0) == nil }
+        let skipped = rows.filter { Self.unsendable($0) != nil }
+        #expect(sendable.count >= 300, "\(sendable.count) rows")
+        try await withRelayGuard(["mode = report"]) { milter in
+            let options = PostfixOptions(milter: milter.postfixMilter(), parameters: Self.postfixParameters)
+            try await withPostfix(options) { postfix in
+                let session = try RawSMTPSession(port: postfix.smtpPort)
+                func start() throws {
+                    let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
+                    guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
+                }
+                guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
+                try start()
+                var reachedMilter: [(row: Row, rcptAddr: String)] = []
+                var refused = 0
+                for (index, row) in sendable.enumerated() {
+                    if index > 0, index % 50 == 0 {
+                        try session.send("RSET")
+                        try start()
+                    }
+                    let reply = try session.send("RCPT TO:" + row.recipient)
+                    let answer = "\(reply.code) \(reply.text)"
+                    switch PostfixAddressParser.parse(rcptArgument: row.recipient, settings: Self.settings) {
+                    case .refused(let expected):
+                        refused += 1
+                        #expect(answer == expected, "\(row.id) \(row.recipient.debugDescription): Postfix answered \(answer)")
+                    case .parsed(_, let rcptAddr):
+                        #expect(reply.code == 250, "\(row.id) \(row.recipient.debugDescription): model \(rcptAddr), Postfix answered \(answer)")
+                        if reply.code == 250 { reachedMilter.append((row, rcptAddr)) }
+                    }
+                }
+                try session.send("QUIT")
+                let decisions = try await milter.waitForDecisions(reachedMilter.count, timeout: .seconds(30))
+                #expect(decisions.count == reachedMilter.count)
+                for (sent, decision) in zip(reachedMilter, decisions) {
+                    // The log names {rcpt_addr} as rcpt_addr= unless it is the recipient the line decided.
+                    let logged = decision["rcpt_addr"] ?? decision.recipient
+                    #expect(logged == "<\(sent.rcptAddr)>",
+                            "\(sent.row.id) \(sent.row.recipient.debugDescription): model \(sent.rcptAddr), Postfix \(logged ?? "-")")
+                }
+                print("Postfix parse model vs Postfix \(postfix.smtpPort): \(reachedMilter.count) rows compared by {rcpt_addr}, "
+                      + "\(refused) by Postfix's refusal, \(skipped.count) not sendable: "
+                      + skipped.map { "\($0.id) (\(Self.unsendable($0)!))" }.joined(separator: ", "))
+            }
+        }
+    }
+}
