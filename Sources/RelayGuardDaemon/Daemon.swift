@@ -43,9 +43,16 @@ public enum Daemon {
                                          macros: RelayGuardSessionFactory.macros,
                                          unansweredStages: RelayGuardSessionFactory.unansweredStages)
         let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
-        try MilterServer.run(milter, factory: factory) {
+        try MilterServer.run(milter, factory: factory, whileBinding: { bind in
+            guard case .drop(let account) = privileges, daemon.socket.isUnix else { return try bind() }
+            do {
+                try Privileges.asAccount(account, bind)
+            } catch let error as MilterError where error.operation == "smfi_opensocket" {
+                throw MilterError(operation: error.operation, detail: "\(error.detail); the socket is created as user "
+                    + "\(account.name), so its directory must be writable by \(account.name)")
+            }
+        }) {
             if case .drop(let account) = privileges {
-                if case .unix(let socketPath) = daemon.socket { try Privileges.handOver(socket: socketPath, to: account) }
                 try Privileges.drop(to: account)
                 logger.notice("running as user \(account.name) (uid \(account.uid), gid \(account.gid))")
             }

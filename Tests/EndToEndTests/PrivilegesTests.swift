@@ -23,7 +23,8 @@ struct PrivilegesTests {
         guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
         let directory = try TemporaryDirectory(prefix: "relayguard-privileges")
         defer { directory.remove() }
-        let socket = directory.path + "/milter.sock"
+        // As the package lays it out: the socket directory belongs to the service account, which creates the socket.
+        let socket = try directory.subdirectory("socket", owner: "nobody") + "/milter.sock"
         let path = try directory.write("socket = unix:\(socket)\nuser = nobody\n", to: "relayguard.conf")
         let milter = try ChildProcess(try RelayGuardProcess.binaryPath(), ["run", "--config", path])
         do {
@@ -45,4 +46,79 @@ struct PrivilegesTests {
         await milter.stop()
         milter.discardOutputFiles()
     }
+
+    /// The service account owns the socket directory, so it can put a symbolic link where the socket was the moment
+    /// libmilter has bound it. Root used to `chmod` and `chown` that path after the bind, following such a link: a
+    /// root-owned 0600 file became `nobody:nogroup 0660` on the first try. Here a process running as nobody replaces
+    /// the socket by a link to such a file in a tight loop while relayguard starts as root, several times over.
+    @Test("a symbolic link raced in at the socket by the service account leaves its target untouched")
+    func socketHandoverRace() async throws {
+        guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
+        let directory = try TemporaryDirectory(prefix: "relayguard-privileges")
+        defer { directory.remove() }
+        let socketDirectory = try directory.subdirectory("socket", owner: "nobody")
+        let socket = socketDirectory + "/milter.sock"
+        let target = try directory.write("root's secret\n", to: "secret")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        let path = try directory.write("socket = unix:\(socket)\nuser = nobody\n", to: "relayguard.conf")
+        // One rename(2) puts a prepared link over the socket as soon as lstat sees one: the fastest the account can
+        // act. lstat, not stat: only a socket is replaced, never the link itself.
+        let racer = try ChildProcess("/usr/bin/setpriv", [
+            "--reuid=nobody", "--regid=nogroup", "--clear-groups", "/usr/bin/perl", "-e",
+            #"$| = 1; my ($s, $t) = @ARGV; symlink($t, "$s.link"); while (1) { lstat($s); if (-S _ && rename("$s.link", $s)) { print "swapped\n"; symlink($t, "$s.link"); } }"#,
+            socket, target,
+        ])
+        defer {
+            racer.kill()
+            racer.discardOutputFiles()
+        }
+        try await waitUntil("the racer to run as nobody") {
+            guard racer.isRunning else { throw HarnessError("the racer exited\n\(racer.output())") }
+            let status = (try? String(contentsOfFile: "/proc/\(racer.processIdentifier)/status", encoding: .utf8)) ?? ""
+            return status.contains("Uid:\t65534\t65534\t65534\t65534")
+        }
+
+        for attempt in 1...Self.raceRounds {
+            // A link left by the previous round would make relayguard refuse the path; start each round clean.
+            try? FileManager.default.removeItem(atPath: socket)
+            let swapped = racer.output().components(separatedBy: "swapped").count
+            // Under strace every system call of relayguard stops for the tracer: the steps of its start take tens of
+            // microseconds each instead of one, as on a loaded machine, while the racer runs at full speed.
+            let milter = try ChildProcess("/usr/bin/strace", ["-f", "-qq", "-o", "/dev/null", try RelayGuardProcess.binaryPath(), "run", "--config", path])
+            defer { Self.killTracee(of: milter) }
+            do {
+                try await waitUntil("relayguard to drop root (round \(attempt))\n\(milter.output())") {
+                    guard milter.isRunning else { throw HarnessError("relayguard exited\n\(milter.output())") }
+                    return milter.output().contains("running as user nobody")
+                }
+                try await waitUntil("the racer to replace the socket (round \(attempt))\n\(racer.output())") {
+                    racer.output().components(separatedBy: "swapped").count > swapped
+                }
+            } catch {
+                Self.killTracee(of: milter)
+                await milter.stop()
+                milter.discardOutputFiles()
+                throw error
+            }
+            Self.killTracee(of: milter)
+            await milter.stop()
+            milter.discardOutputFiles()
+
+            var status = stat()
+            #expect(lstat(target, &status) == 0)
+            #expect(status.st_uid == 0 && status.st_gid == 0, "round \(attempt): \(target) is now owned by \(status.st_uid):\(status.st_gid)")
+            #expect(status.st_mode & 0o7777 == 0o600, "round \(attempt): \(target) is now mode \(String(status.st_mode & 0o7777, radix: 8))")
+            var link = stat()
+            #expect(lstat(socket, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK, "round \(attempt): no link at \(socket)")
+        }
+    }
+
+    /// strace leaves its tracee running when it is stopped itself: kill relayguard first, by the pid strace started.
+    static func killTracee(of tracer: ChildProcess) {
+        let pid = tracer.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ Int32($0) }) { kill(child, SIGKILL) }
+    }
+
+    static let raceRounds = Int(ProcessInfo.processInfo.environment["RELAYGUARD_RACE_ROUNDS"] ?? "") ?? 10
 }
