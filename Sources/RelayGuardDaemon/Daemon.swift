@@ -13,6 +13,9 @@ public enum Daemon {
     /// `allowRoot`; otherwise it throws `PrivilegeError.runningAsRoot` before opening anything.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
+        if case .drop(let account) = privileges, let path {
+            try ReloadAccess.check(path: path, as: account)
+        }
         try SocketDirectory.check(configuration.daemon.socket)
 
         // Before any thread exists, so that every thread inherits the mask: libmilter's signal thread then sigwaits

@@ -24,6 +24,10 @@ struct Run: ParsableCommand {
         } catch let error as PrivilegeError where error == .runningAsRoot {
             printError("relayguard: \(error)")
             throw ExitCode(77)  // EX_NOPERM
+        } catch let error as ReloadAccessError {
+            // The config as deployed cannot serve this daemon's reloads: a config problem, as for check-config.
+            printError("relayguard: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
         } catch {
             printError("relayguard: \(error)")
             throw ExitCode(71)  // EX_OSERR: the socket could not be opened, or libmilter failed

@@ -47,6 +47,42 @@ struct PrivilegesTests {
         milter.discardOutputFiles()
     }
 
+    /// A config only root can read loaded at start, and every reload after the drop failed with "permission denied":
+    /// a revoked relay_clients entry never took effect. Now the start is refused, naming the file and the user.
+    @Test("a config or an included file the user cannot read: exit 78 before opening the socket", arguments: ["config", "include"])
+    func unreadableByUser(what: String) async throws {
+        guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
+        let directory = try TemporaryDirectory(prefix: "relayguard-privileges")
+        defer { directory.remove() }
+        let socket = try directory.subdirectory("socket", owner: "nobody") + "/milter.sock"
+        let list = try directory.write("192.0.2.10\n", to: "clients.list")
+        let path = try directory.write("socket = unix:\(socket)\nuser = nobody\nreroute = yes\nrelay_clients = file:clients.list\n",
+                                       to: "relayguard.conf")
+        let secret = what == "config" ? path : list
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secret)
+
+        let result = try await runCommand(try RelayGuardProcess.binaryPath(), ["run", "--config", path])
+        #expect(result.exitCode == 78, "\(result.summary)")
+        #expect(result.stderr.contains("user nobody cannot read the config"), "\(result.summary)")
+        #expect(result.stderr.contains("\(secret)") && result.stderr.lowercased().contains("permission denied"), "\(result.summary)")
+        #expect(!FileManager.default.fileExists(atPath: socket))
+
+        // Readable by the user again (group nogroup, 0640): it starts.
+        try FileManager.default.setAttributes([.groupOwnerAccountName: "nogroup", .posixPermissions: 0o640], ofItemAtPath: secret)
+        let milter = try ChildProcess(try RelayGuardProcess.binaryPath(), ["run", "--config", path])
+        defer { milter.discardOutputFiles() }
+        do {
+            try await waitUntil("relayguard to drop root\n\(milter.output())") {
+                guard milter.isRunning else { throw HarnessError("relayguard exited\n\(milter.output())") }
+                return milter.output().contains("running as user nobody")
+            }
+        } catch {
+            await milter.stop()
+            throw error
+        }
+        await milter.stop()
+    }
+
     /// The service account owns the socket directory, so it can put a symbolic link where the socket was the moment
     /// libmilter has bound it. Root used to `chmod` and `chown` that path after the bind, following such a link: a
     /// root-owned 0600 file became `nobody:nogroup 0660` on the first try. Here a process running as nobody replaces
