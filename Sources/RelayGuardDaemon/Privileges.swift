@@ -30,6 +30,11 @@ public enum Privileges {
             return .stay
         }
         let account = try lookUp(user)
+        // `user = root` (or any uid 0 account) would "drop" to root: the same as no user at all.
+        if effectiveUID == 0, account.uid == 0 {
+            guard allowRoot else { throw .userIsRoot(user) }
+            return .stay
+        }
         if effectiveUID == 0 { return .drop(to: account) }
         // Already unprivileged (systemd's User=, or setpriv): fine if that is the user asked for.
         guard account.uid == effectiveUID else {
@@ -135,6 +140,19 @@ public struct PrivilegeError: Error, Equatable, CustomStringConvertible {
         operation: "user",
         detail: "refusing to run as root: set user = NAME in the config file (RelayGuard drops to it after opening the socket), or pass --allow-root"
     )
+
+    /// `user` names root (or another uid 0 account) and `--allow-root` was not given.
+    public static func userIsRoot(_ user: String) -> PrivilegeError {
+        PrivilegeError(
+            operation: "user",
+            detail: "refusing to run as root: user = \(user) is uid 0; set user to an unprivileged account, or pass --allow-root"
+        )
+    }
+
+    /// A refusal to keep root (exit 77), rather than a failure of a system call.
+    public var isRootRefusal: Bool {
+        operation == "user" && detail.hasPrefix("refusing to run as root")
+    }
 
     public var description: String {
         operation == "user" ? detail : "\(operation): \(detail)"

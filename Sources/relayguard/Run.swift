@@ -21,7 +21,7 @@ struct Run: ParsableCommand {
         let configuration = try options.load()
         do {
             try Daemon.run(configuration: configuration, path: configuration.source, allowRoot: rootAllowed)
-        } catch let error as PrivilegeError where error == .runningAsRoot {
+        } catch let error as PrivilegeError where error.isRootRefusal {
             printError("relayguard: \(error)")
             throw ExitCode(77)  // EX_NOPERM
         } catch let error as ReloadAccessError {

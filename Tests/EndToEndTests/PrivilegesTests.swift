@@ -18,6 +18,35 @@ struct PrivilegesTests {
         #expect(!FileManager.default.fileExists(atPath: socket))
     }
 
+    /// `user = root` "dropped" to root and so walked past the --allow-root guard.
+    @Test("user = root: refused with exit 77 like root without user; with --allow-root it runs")
+    func userRoot() async throws {
+        guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
+        let directory = try TemporaryDirectory(prefix: "relayguard-privileges")
+        defer { directory.remove() }
+        let socket = directory.path + "/refused.sock"
+        let path = try directory.write("socket = unix:\(socket)\nuser = root\n", to: "relayguard.conf")
+        let result = try await runCommand("/usr/bin/env", ["-u", "RELAYGUARD_ALLOW_ROOT", try RelayGuardProcess.binaryPath(), "run", "--config", path])
+        #expect(result.exitCode == 77, "\(result.summary)")
+        #expect(result.stderr.contains("refusing to run as root: user = root is uid 0"), "\(result.summary)")
+        #expect(!FileManager.default.fileExists(atPath: socket))
+
+        let milter = try ChildProcess("/usr/bin/env", ["-u", "RELAYGUARD_ALLOW_ROOT", try RelayGuardProcess.binaryPath(), "run", "--config", path, "--allow-root"])
+        defer { milter.discardOutputFiles() }
+        do {
+            try await waitUntil("relayguard to listen as root with --allow-root\n\(milter.output())") {
+                guard milter.isRunning else { throw HarnessError("relayguard exited\n\(milter.output())") }
+                return milter.output().contains("listening on unix:\(socket)")
+            }
+            let status = try String(contentsOfFile: "/proc/\(milter.processIdentifier)/status", encoding: .utf8)
+            #expect(status.contains("Uid:\t0\t0\t0\t0"), "\(status)")
+        } catch {
+            await milter.stop()
+            throw error
+        }
+        await milter.stop()
+    }
+
     @Test("user = nobody: the socket is handed over, then the process runs as nobody")
     func dropsToUser() async throws {
         guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
