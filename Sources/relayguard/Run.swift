@@ -4,7 +4,7 @@ import RelayGuardDaemon
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the milter in the foreground (for systemd Type=exec). SIGUSR1 reloads the config; SIGTERM stops."
+        abstract: "Run the milter in the foreground (for systemd Type=exec). SIGHUP or SIGUSR1 reloads the config; SIGTERM stops."
     )
 
     @OptionGroup var options: ConfigOption
@@ -24,6 +24,9 @@ struct Run: ParsableCommand {
         } catch let error as PrivilegeError where error.isRootRefusal {
             printError("relayguard: \(error)")
             throw ExitCode(77)  // EX_NOPERM
+        } catch let error as MilterStoppedError {
+            printError("relayguard: \(error)")
+            throw ExitCode(75)  // EX_TEMPFAIL: Restart=on-failure restarts it
         } catch let error as ReloadAccessError {
             // The config as deployed cannot serve this daemon's reloads: a config problem, as for check-config.
             printError("relayguard: \(error)")

@@ -81,4 +81,38 @@ struct ReloadTests {
             #expect(denied["rule"] == "reroute-denied")
         }
     }
+
+    /// SIGHUP used to stop libmilter (its signal thread treats HUP as TERM) and relayguard exited 0, which
+    /// Restart=on-failure leaves stopped while Postfix tempfails every message. Admins send HUP to reload.
+    @Test("SIGHUP reloads like SIGUSR1: the next session gets the new policy; a burst of 100 HUPs leaves it serving")
+    func hangup() async throws {
+        try await withRelayGuard(["reroute = no"]) { milter in
+            let before = try await Self.probe(milter, expecting: .replycode)
+            #expect(before["rule"] == "reroute-disabled")
+
+            try milter.rewriteConfig(["reroute = yes", "relay_clients = 192.0.2.0/24"])
+            let seen = milter.logLines(containing: "reload: ").count
+            try milter.send(SIGHUP)
+            try await waitUntil("relayguard to log a reload after SIGHUP\n\(milter.log())") {
+                guard milter.isRunning else { throw HarnessError("relayguard exited \(milter.exitCode) on SIGHUP\n\(milter.log())") }
+                return milter.logLines(containing: "reload: ").count > seen
+            }
+            #expect(milter.logLines(containing: "reload: ")[seen].contains("loaded, policy=1"), "\(milter.log())")
+            let after = try await Self.probe(milter, expecting: .continue)
+            #expect(after["policy"] == "1")
+            #expect(after["rule"] == "reroute-allowed")
+
+            // A burst, as a careless script would send: each HUP either reloads or coalesces with a pending one;
+            // none may reach libmilter's signal thread, which would close the listening socket at once.
+            let pid = milter.processIdentifier
+            for _ in 0..<100 { try milter.send(SIGHUP) }
+            try await waitUntil("the burst's reloads to be logged\n\(milter.log())") {
+                milter.logLines(containing: "reload: ").count > seen + 1
+            }
+            let last = try await Self.probe(milter, expecting: .continue)
+            #expect(last["rule"] == "reroute-allowed")
+            #expect(milter.isRunning && milter.processIdentifier == pid, "\(milter.log())")
+            #expect(milter.logLines(containing: "relayguard stopped").isEmpty, "\(milter.log())")
+        }
+    }
 }
