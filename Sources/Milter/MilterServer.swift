@@ -13,7 +13,8 @@ public enum MilterServer {
     /// Order: `smfi_register`, `smfi_setconn`, `smfi_settimeout`/`smfi_setbacklog` when set, then inside
     /// `whileBinding`: the stale-socket check and `smfi_opensocket(true)` (which removes a stale unix socket first)
     /// with the umask set so that a unix socket is born with `socketMode`; then `afterOpen` on the calling thread
-    /// (drop privileges there: the socket is already bound), then `smfi_main`.
+    /// (drop privileges there: the socket is already bound), then, for an inet socket with a timeout, the
+    /// ``IdleReaper`` thread, then `smfi_main`.
     ///
     /// Nothing here changes a path after the bind: no `chmod`, no `chown`. A unix socket's directory may be writable
     /// by another user (the service account), who could put a symbolic link where the socket was between the bind
@@ -78,6 +79,9 @@ public enum MilterServer {
                 opened = true
             }
             try afterOpen()
+            if let timeout = configuration.timeout, let port = inetPort(of: configuration.socket) {
+                IdleReaper(port: port, timeout: timeout)?.start()
+            }
         } catch {
             // No libmilter thread exists yet, so undoing is safe; libmilter only removes its unix
             // socket at exit after smfi_main, and a stale file would confuse the admin.
@@ -114,6 +118,13 @@ public enum MilterServer {
             detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is replaced there, "
                 + "so remove it or choose another path"
         )
+    }
+
+    /// The port of an `inet:`/`inet6:` socket specification (`inet:8894@127.0.0.1`), nil otherwise.
+    static func inetPort(of socket: String) -> UInt16? {
+        guard socket.hasPrefix("inet:") || socket.hasPrefix("inet6:") else { return nil }
+        let rest = socket.drop { $0 != ":" }.dropFirst()
+        return UInt16(rest.prefix { $0 != "@" })
     }
 
     /// The filesystem path of a unix socket specification, `nil` for inet/inet6.
