@@ -115,4 +115,35 @@ struct ReloadTests {
             #expect(milter.logLines(containing: "relayguard stopped").isEmpty, "\(milter.log())")
         }
     }
+
+    /// The fallback: should libmilter's own signal thread ever take a HUP (here sent to that thread alone, with
+    /// tgkill), libmilter stops on its own and `run` must exit non-zero so that Restart=on-failure restarts it.
+    @Test("a HUP taken by libmilter's own signal thread: exit 75, not 0")
+    func hangupTakenByLibmilter() async throws {
+        try await withRelayGuard { milter in
+            let pid = milter.processIdentifier
+            // libmilter's signal thread is the one asleep in sigwait (RelayGuard's main thread waits in read); it
+            // starts with smfi_main, after the socket listens.
+            func waitingInSigwait() -> [String] {
+                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+                return tasks.filter {
+                    ((try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/wchan", encoding: .utf8)) ?? "").contains("sigtimedwait")
+                }
+            }
+            try await waitUntil("libmilter's signal thread to wait in sigwait") { !waitingInSigwait().isEmpty }
+            let waiting = waitingInSigwait()
+            try #require(waiting.count == 1, "threads in sigwait: \(waiting)")
+            #if arch(x86_64)
+            let tgkill = 234
+            #elseif arch(arm64)
+            let tgkill = 131
+            #endif
+            let sent = try await runCommand("/usr/bin/perl", ["-e", "syscall(\(tgkill), \(pid), \(waiting[0]), \(SIGHUP)) == 0 or die \"tgkill: $!\""])
+            try #require(sent.exitCode == 0, "\(sent.summary)")
+            let exited = try await milter.waitForExit(timeout: .seconds(15))
+            #expect(exited, "relayguard still running after libmilter's thread took SIGHUP\n\(milter.log())")
+            #expect(milter.exitCode == 75, "exit status \(milter.exitCode)\n\(milter.log())")
+            #expect(!milter.logLines(containing: "libmilter stopped without a SIGTERM or SIGINT").isEmpty, "\(milter.log())")
+        }
+    }
 }
