@@ -20,7 +20,10 @@ struct LimitsTests {
         defer { milter.discardOutputFiles() }
         do {
             try await FreePort.waitUntilListening(port, what: "relayguard", whileAlive: { milter.isRunning })
-            #expect(milter.output().contains("timeout=3s"), "\(milter.output())")
+            // The port listens before the start line is logged.
+            try await waitUntil("relayguard to log its start with timeout=3s\n\(milter.output())") {
+                milter.output().contains("listening on inet:\(port)@127.0.0.1") && milter.output().contains("timeout=3s")
+            }
 
             let idle = try await FaultMilterClient.detached {
                 try (0..<300).map { _ in try FaultMilterClient(port: port, timeout: 30) }
