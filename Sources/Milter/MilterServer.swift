@@ -32,8 +32,9 @@ public enum MilterServer {
     /// May be called once per process (libmilter keeps global state); a second call throws. If it
     /// throws before `smfi_main`, a unix socket it created is removed again and it may be retried.
     ///
-    /// - Parameter whileBinding: runs its argument, the filesystem work on the socket path (check, unlink, bind),
-    ///   e.g. under another user's effective ids; must call it exactly once or throw.
+    /// - Parameter whileBinding: runs its argument, the filesystem work on the socket path (check, unlink, bind;
+    ///   and removing the socket again should a later step fail), e.g. under another user's effective ids; must
+    ///   call it once or throw.
     /// - Throws: ``MilterError`` naming the libmilter function or system call that failed, or
     ///   `configuration` for values refused before reaching libmilter; or what `whileBinding` throws.
     public static func run(
@@ -85,7 +86,8 @@ public enum MilterServer {
         } catch {
             // No libmilter thread exists yet, so undoing is safe; libmilter only removes its unix
             // socket at exit after smfi_main, and a stale file would confuse the admin.
-            if opened, let socketPath { unlink(socketPath) }
+            // Through whileBinding too: the directory may be another user's, and root resolves no path there.
+            if opened, let socketPath { try? whileBinding { unlink(socketPath) } }
             uninstallServerContext()
             throw error
         }
