@@ -8,12 +8,14 @@ import Glibc
 /// HUP as on TERM: `smfi_main` returns and the process used to exit 0, which `Restart=on-failure` does not restart.
 /// A second `sigwait` on HUP would race that thread for each signal. Instead the main thread is the one thread that
 /// leaves these signals unblocked, with a handler that writes the signal's number into a pipe; the main thread reads
-/// the pipe and acts outside the handler (reload, or `smfi_stop`). Linux hands a process-directed signal to the
-/// main thread whenever it does not block it ("if the main thread wants the signal, it gets first crack",
-/// `complete_signal` in kernel/signal.c), so libmilter's thread, asleep in sigwait, is not woken for it. The handler
-/// runs with SA_NODEFER and an empty mask so the main thread never blocks them, even while one is being handled.
-/// Should libmilter's thread take one anyway, the milter stops without the main thread having asked, and `run`
-/// exits non-zero so that systemd restarts it.
+/// the pipe and acts outside the handler (reload, or `smfi_stop`). For `kill(pid, sig)` Linux first tries the thread
+/// whose id is `pid`, the main thread, and wakes it alone when it does not block the signal (`complete_signal` in
+/// kernel/signal.c: "try the suggested task first"; long "if the main thread wants the signal, it gets first
+/// crack"), so libmilter's thread, asleep in sigwait, is not woken for it. The handler runs with SA_NODEFER and an
+/// empty mask so the main thread never blocks them, even while one is being handled. Linux passes over the main
+/// thread only while it is off the CPU with a signal already pending; should libmilter's thread take one then, the
+/// milter stops without the main thread having asked, and `run` exits non-zero so that systemd restarts it. POSIX
+/// promises none of this (any thread that does not block a signal may get it), hence that fallback.
 enum SignalRelay {
     /// Signals relayed to the main thread.
     static let signals = [SIGHUP, SIGTERM, SIGINT, SIGUSR1]
