@@ -5,8 +5,8 @@ public struct MilterConfiguration: Sendable {
     /// Where to listen, in libmilter's syntax: `inet:8894@127.0.0.1`, `inet6:8894@[::1]`,
     /// `unix:/path` or `local:/path` (a bare `/path` is a unix socket too).
     public var socket: String
-    /// Permissions for a unix socket, applied right after it is created (e.g. `0o660`), because
-    /// libmilter creates it with the process umask. Only valid with a unix socket.
+    /// Permissions for a unix socket (e.g. `0o660`), given at bind time through the umask: nothing changes the
+    /// socket's path afterwards. Only valid with a unix socket.
     public var socketMode: UInt16?
     /// Seconds libmilter waits on the MTA for I/O (`smfi_settimeout`); libmilter's default is 7210.
     public var timeout: Int32?

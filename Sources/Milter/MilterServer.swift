@@ -10,25 +10,37 @@ import Darwin
 public enum MilterServer {
     /// Opens the socket and serves connections until ``stop()`` or a signal stops libmilter. Blocks.
     ///
-    /// Order: `smfi_register`, `smfi_setconn`, `smfi_settimeout`/`smfi_setbacklog` when set,
-    /// `smfi_opensocket(true)` (which removes a stale unix socket first), `chmod` of a unix socket
-    /// to `socketMode`, then `afterOpen` on the calling thread (drop privileges there: the socket is
-    /// already bound), then `smfi_main`.
+    /// Order: `smfi_register`, `smfi_setconn`, `smfi_settimeout`/`smfi_setbacklog` when set, then inside
+    /// `whileBinding`: the stale-socket check and `smfi_opensocket(true)` (which removes a stale unix socket first)
+    /// with the umask set so that a unix socket is born with `socketMode`; then `afterOpen` on the calling thread
+    /// (drop privileges there: the socket is already bound), then, for an inet socket with a timeout, the
+    /// ``IdleReaper`` thread, then `smfi_main`.
+    ///
+    /// Nothing here changes a path after the bind: no `chmod`, no `chown`. A unix socket's directory may be writable
+    /// by another user (the service account), who could put a symbolic link where the socket was between the bind
+    /// and a path-based call, and root would then change the link's target. The mode comes from the umask at bind
+    /// time; the owner from whoever binds, which is why `whileBinding` exists: a caller running as root runs the body
+    /// with the service account's effective ids, so the socket is created by, and every path in that directory is
+    /// resolved as, the account that could have tampered with it anyway.
     ///
     /// Signals: this installs no handler. `smfi_main` starts libmilter's own signal thread, which
     /// stops the milter on SIGHUP/SIGTERM (returning up to ~5 s later) and aborts on SIGINT. The
     /// caller must block SIGHUP, SIGTERM, SIGINT (and SIGUSR1 if it waits for that itself) in the
-    /// main thread *before any other thread starts*, so that no other thread takes these signals
+    /// calling thread *before any other thread starts*, so that no other thread takes these signals
     /// with their default action; libmilter's thread then receives them with sigwait.
     ///
     /// May be called once per process (libmilter keeps global state); a second call throws. If it
     /// throws before `smfi_main`, a unix socket it created is removed again and it may be retried.
     ///
+    /// - Parameter whileBinding: runs its argument, the filesystem work on the socket path (check, unlink, bind;
+    ///   and removing the socket again should a later step fail), e.g. under another user's effective ids; must
+    ///   call it once or throw.
     /// - Throws: ``MilterError`` naming the libmilter function or system call that failed, or
-    ///   `configuration` for values refused before reaching libmilter.
+    ///   `configuration` for values refused before reaching libmilter; or what `whileBinding` throws.
     public static func run(
         _ configuration: MilterConfiguration,
         factory: any MilterSessionFactory,
+        whileBinding: (() throws -> Void) throws -> Void = { try $0() },
         afterOpen: () throws -> Void = {}
     ) throws {
         let socketPath = try unixSocketPath(of: configuration.socket)
@@ -38,7 +50,6 @@ public enum MilterServer {
                 detail: "socketMode applies only to unix sockets, not \(configuration.socket)"
             )
         }
-        if let socketPath { try refuseNonSocket(at: socketPath, in: configuration.socket) }
         let context = try ServerContext(configuration: configuration, factory: factory)
         try installServerContext(context)
 
@@ -59,22 +70,24 @@ public enum MilterServer {
             if let backlog = configuration.backlog {
                 try milterCall("smfi_setbacklog", "\(backlog)") { smfi_setbacklog(backlog) }
             }
-            try milterCall("smfi_opensocket", configuration.socket) { smfi_opensocket(1) }
-            opened = true
-            if let socketPath, let mode = configuration.socketMode {
-                guard chmod(socketPath, mode_t(mode)) == 0 else {
-                    let reason = String(cString: strerror(errno))
-                    throw MilterError(
-                        operation: "chmod",
-                        detail: "\(socketPath) to \(String(mode, radix: 8)) (\(reason))"
-                    )
-                }
+            try whileBinding {
+                if let socketPath { try refuseNonSocket(at: socketPath, in: configuration.socket) }
+                // umask is per process; no other thread creates files while the socket is bound. A socket is created
+                // 0777 & ~umask, so this umask gives exactly socketMode (at most 0777, checked by the config).
+                let previousMask = configuration.socketMode.map { umask(mode_t(~$0 & 0o777)) }
+                defer { if let previousMask { umask(previousMask) } }
+                try milterCall("smfi_opensocket", configuration.socket) { smfi_opensocket(1) }
+                opened = true
             }
             try afterOpen()
+            if let timeout = configuration.timeout, let port = inetPort(of: configuration.socket) {
+                IdleReaper(port: port, timeout: timeout)?.start()
+            }
         } catch {
             // No libmilter thread exists yet, so undoing is safe; libmilter only removes its unix
             // socket at exit after smfi_main, and a stale file would confuse the admin.
-            if opened, let socketPath { unlink(socketPath) }
+            // Through whileBinding too: the directory may be another user's, and root resolves no path there.
+            if opened, let socketPath { try? whileBinding { unlink(socketPath) } }
             uninstallServerContext()
             throw error
         }
@@ -107,6 +120,13 @@ public enum MilterServer {
             detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is replaced there, "
                 + "so remove it or choose another path"
         )
+    }
+
+    /// The port of an `inet:`/`inet6:` socket specification (`inet:8894@127.0.0.1`), nil otherwise.
+    static func inetPort(of socket: String) -> UInt16? {
+        guard socket.hasPrefix("inet:") || socket.hasPrefix("inet6:") else { return nil }
+        let rest = socket.drop { $0 != ":" }.dropFirst()
+        return UInt16(rest.prefix { $0 != "@" })
     }
 
     /// The filesystem path of a unix socket specification, `nil` for inet/inet6.

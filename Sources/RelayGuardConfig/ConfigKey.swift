@@ -112,6 +112,20 @@ extension ConfigKey {
             }
             c.daemon.socketMode = mode
         },
+        // The connection idles while Postfix waits on the SMTP client: up to smtpd_timeout (300 s) per command, and
+        // the whole message transfer (no body events are asked for). libmilter's own default is 7210 s.
+        ConfigKey(name: "timeout", defaultValue: "900",
+                  help: "seconds an idle milter connection is kept (libmilter's smfi_settimeout); above Postfix's smtpd_timeout") { v, c, d in
+            guard v.text.allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(v.text), (1...86400).contains(seconds) else {
+                d.append(v.diagnostic("expected whole seconds from 1 to 86400, got \"\(v.text)\""))
+                return
+            }
+            if seconds < 300 {
+                d.append(v.diagnostic("\(seconds) s is shorter than Postfix's smtpd_timeout (300 s): a session whose client "
+                    + "pauses longer, or sends a long message, loses the milter and is tempfailed", severity: .warning))
+            }
+            c.daemon.timeout = seconds
+        },
         ConfigKey(name: "user", defaultValue: "",
                   help: "when started as root: the user to run as once the socket is open; empty refuses root without --allow-root") { v, c, d in
             c.daemon.user = v.text.isEmpty ? nil : v.text

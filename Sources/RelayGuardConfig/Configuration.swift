@@ -119,6 +119,11 @@ public struct Configuration: Sendable {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("local_recipients"), message:
                 "local_recipients is only used with reroute = no", severity: .warning))
         }
+        if let metrics = daemon.metricsListen, metrics.isWildcard {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("metrics_listen"), message:
+                "metrics_listen = \(given["metrics_listen"]?.value ?? "\(metrics)") listens on every address: anyone who can "
+                + "reach the port reads the counters; name the address, e.g. \(metrics.onLoopback)", severity: .warning))
+        }
         if !policy.reroute && policy.localDomains == nil {
             for key in ["relay_clients", "relay_never", "relay_local_addresses", "relay_authenticated"]
             where given[key].map({ !$0.value.isEmpty && $0.value != "no" }) == true {

@@ -8,6 +8,8 @@ public struct DaemonSettings: Sendable, Equatable {
     public var socket = ListenSocket.inet(port: 8894, host: "127.0.0.1")
     /// Permissions of a unix socket.
     public var socketMode: UInt16 = 0o660
+    /// Seconds libmilter waits for the MTA's next command on a connection before closing it (`smfi_settimeout`).
+    public var timeout = 900
     public var log: LogTarget = .stderr
     public var syslogFacility = "mail"
     public var logLevel: LogLevel = .info

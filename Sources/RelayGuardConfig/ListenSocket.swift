@@ -25,6 +25,24 @@ public enum ListenSocket: Sendable, Equatable, CustomStringConvertible {
         if case .unix = self { true } else { false }
     }
 
+    /// An inet address without a host, or with the any-address (0.0.0.0, ::): bound on every interface.
+    public var isWildcard: Bool {
+        switch self {
+        case .inet(_, let host): host.isEmpty || host == "0.0.0.0"
+        case .inet6(_, let host): host.isEmpty || host == "::" || host == "0:0:0:0:0:0:0:0"
+        case .unix: false
+        }
+    }
+
+    /// The same port on the loopback address, for advice.
+    public var onLoopback: ListenSocket {
+        switch self {
+        case .inet(let port, _): .inet(port: port, host: "127.0.0.1")
+        case .inet6(let port, _): .inet6(port: port, host: "::1")
+        case .unix: self
+        }
+    }
+
     /// The string libmilter's `smfi_setconn` takes.
     public var description: String {
         switch self {

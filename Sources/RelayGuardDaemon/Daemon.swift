@@ -6,46 +6,106 @@ import Logging
 import Milter
 import RelayGuardConfig
 
-/// `relayguard run`: the milter in the foreground, reloading on SIGUSR1.
+/// `relayguard run`: the milter in the foreground, reloading on SIGHUP and SIGUSR1.
 public enum Daemon {
-    /// Runs until SIGTERM or SIGINT (libmilter's signal thread stops `smfi_main`). `path` is the config file, or nil
-    /// for the embedded default. Started as root it needs `user` (dropped to once the sockets are open) or
-    /// `allowRoot`; otherwise it throws `PrivilegeError.runningAsRoot` before opening anything.
+    /// Runs until SIGTERM or SIGINT. `path` is the config file, or nil for the embedded default. Started as root it
+    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws a root refusal
+    /// (`PrivilegeError.isRootRefusal`) before opening anything.
+    ///
+    /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
+    /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
+    ///
+    /// - Throws: what stopped the milter, or `MilterStoppedError` when libmilter stopped without a SIGTERM or SIGINT
+    ///   reaching this thread, so that the exit status is not 0 and a supervisor restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
+        if case .drop(let account) = privileges, let path {
+            try ReloadAccess.check(path: path, as: account)
+        }
         try SocketDirectory.check(configuration.daemon.socket)
 
-        // Before any thread exists, so that every thread inherits the mask: libmilter's signal thread then sigwaits
-        // HUP/TERM/INT, and our reload thread is the only one to receive USR1.
-        blockSignals([SIGHUP, SIGTERM, SIGINT, SIGUSR1])
+        // Before any thread exists, so that every thread inherits the mask; only this thread unblocks them again.
+        SignalRelay.setBlocked(true)
+        try SignalRelay.install()
 
         let daemon = configuration.daemon
         if daemon.log == .syslog { LineLogHandler.openSyslog(facility: daemon.syslogFacility) }
         let level = Logger.Level(rawValue: daemon.logLevel.rawValue) ?? .info
         let target: LineLogHandler.Target = daemon.log == .syslog ? .syslog : .stderr
-        var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
-        logger.logLevel = level
+        let logger = {
+            var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
+            logger.logLevel = level
+            return logger
+        }()
 
         for warning in configuration.warnings { logger.warning("\(warning)") }
         // Bound before privileges drop; counters made after the backend is bootstrapped.
         let metricsServer = try daemon.metricsListen.map { address throws(MetricsServerError) in
-            try MetricsExport.start(on: address)
+            try MetricsExport.start(on: address, logger: logger)
         }
         let metrics = RelayGuardMetrics()
         let store = PolicyStore(configuration.policy)
         let reloader = Reloader(path: path, store: store, running: configuration, logger: logger, metrics: metrics)
-        let thread = Thread { reloader.waitForSignals() }
-        thread.start()
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
         let milter = MilterConfiguration(name: "relayguard", socket: daemon.socket.description, socketMode: socketMode,
+                                         timeout: Int32(daemon.timeout),
                                          macros: RelayGuardSessionFactory.macros,
                                          unansweredStages: RelayGuardSessionFactory.unansweredStages)
         let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
-        try MilterServer.run(milter, factory: factory) {
+        let outcome = Locked<(any Error)?>(nil)
+        let thread = Thread {
+            do {
+                try serve(milter, factory: factory, privileges: privileges, metricsServer: metricsServer,
+                          configuration: configuration, path: path, logger: logger)
+            } catch {
+                outcome.withLock { $0 = error }
+            }
+            SignalRelay.notifyMilterReturned()
+        }
+        thread.name = "relayguard-milter"
+        thread.start()
+
+        SignalRelay.setBlocked(false)
+        var stopping = false
+        while case let signal = SignalRelay.next(), signal != SignalRelay.milterReturned {
+            switch Int32(signal) {
+            case SIGHUP, SIGUSR1:
+                reloader.reload()
+            case SIGTERM where !stopping, SIGINT where !stopping:
+                stopping = true
+                logger.notice("stopping on \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): sessions in progress finish")
+                MilterServer.stop()
+            default:
+                break
+            }
+        }
+        SignalRelay.setBlocked(true)
+        if let error = outcome.withLock({ $0 }) { throw error }
+        guard stopping else {
+            logger.error("libmilter stopped without a SIGTERM or SIGINT to relayguard: exiting with an error so that it is restarted")
+            throw MilterStoppedError()
+        }
+        logger.notice("relayguard stopped")
+    }
+
+    /// The milter thread: opens the socket (as `user` when dropping), drops root, starts metrics, serves.
+    private static func serve(
+        _ milter: MilterConfiguration, factory: RelayGuardSessionFactory, privileges: Privileges.Plan,
+        metricsServer: MetricsServer?, configuration: Configuration, path: String?, logger: Logger
+    ) throws {
+        let daemon = configuration.daemon
+        try MilterServer.run(milter, factory: factory, whileBinding: { bind in
+            guard case .drop(let account) = privileges, daemon.socket.isUnix else { return try bind() }
+            do {
+                try Privileges.asAccount(account, bind)
+            } catch let error as MilterError where error.operation == "smfi_opensocket" {
+                throw MilterError(operation: error.operation, detail: "\(error.detail); the socket is created as user "
+                    + "\(account.name), so its directory must be writable by \(account.name)")
+            }
+        }) {
             if case .drop(let account) = privileges {
-                if case .unix(let socketPath) = daemon.socket { try Privileges.handOver(socket: socketPath, to: account) }
                 try Privileges.drop(to: account)
                 logger.notice("running as user \(account.name) (uid \(account.uid), gid \(account.gid))")
             }
@@ -53,20 +113,20 @@ public enum Daemon {
                 metricsServer.start()
                 logger.notice("metrics on http://\(metricsServer.boundDescription)/metrics")
             }
-            logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
+            logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no") timeout=\(daemon.timeout)s")
         }
-        logger.notice("relayguard stopped")
-    }
-
-    static func blockSignals(_ signals: [Int32]) {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 }
 
-/// Reloads the config file on SIGUSR1: parse and validate the whole file off to the side, swap on success, keep the
+/// libmilter's `smfi_main` returned although no SIGTERM or SIGINT reached `run`: its own signal thread took a
+/// signal (SIGHUP among them) or it failed. `relayguard run` exits 75 (EX_TEMPFAIL): restart me.
+public struct MilterStoppedError: Error, CustomStringConvertible {
+    public var description: String {
+        "libmilter stopped on its own (a signal its thread took, or a failure it logged to syslog); exiting 75 so that a supervisor restarts relayguard"
+    }
+}
+
+/// Reloads the config file on SIGHUP or SIGUSR1: parse and validate the whole file off to the side, swap on success, keep the
 /// running policy and log every error on failure.
 final class Reloader: Sendable {
     let path: String?
@@ -81,18 +141,6 @@ final class Reloader: Sendable {
         self.running = running
         self.logger = logger
         self.metrics = metrics
-    }
-
-    /// Runs on its own thread for the life of the process.
-    func waitForSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGUSR1)
-        while true {
-            var signal: Int32 = 0
-            guard sigwait(&set, &signal) == 0, signal == SIGUSR1 else { continue }
-            reload()
-        }
     }
 
     func reload() {

@@ -4,9 +4,9 @@ import Glibc
 
 /// Running as root only as long as it takes to open the socket, as opendkim's `-u` does.
 ///
-/// `relayguard run` started as root with `user = NAME` opens the milter socket (and the metrics listener), hands a
-/// unix socket to that user, then takes the user's supplementary groups, group and uid, in that order (after
-/// `setuid` it could no longer change groups). Started as root without `user`, it refuses unless `--allow-root`.
+/// `relayguard run` started as root with `user = NAME` opens the milter socket (a unix socket as that user, see
+/// `asAccount`) and the metrics listener, then takes the user's supplementary groups, group and uid, in that order
+/// (after `setuid` it could no longer change groups). Started as root without `user`, it refuses unless `--allow-root`.
 public enum Privileges {
     /// A user from the password database.
     public struct Account: Sendable, Equatable {
@@ -30,6 +30,11 @@ public enum Privileges {
             return .stay
         }
         let account = try lookUp(user)
+        // `user = root` (or any uid 0 account) would "drop" to root: the same as no user at all.
+        if effectiveUID == 0, account.uid == 0 {
+            guard allowRoot else { throw .userIsRoot(user) }
+            return .stay
+        }
         if effectiveUID == 0 { return .drop(to: account) }
         // Already unprivileged (systemd's User=, or setpriv): fine if that is the user asked for.
         guard account.uid == effectiveUID else {
@@ -50,17 +55,57 @@ public enum Privileges {
         return Account(name: name, uid: entry.pw_uid, gid: entry.pw_gid)
     }
 
-    /// Hands the unix socket at `path` to `account`: the user as owner, and as group the socket directory's group
-    /// when that directory is set-group-ID (the Debian package's layout, group postfix), else the user's group.
-    public static func handOver(socket path: String, to account: Account) throws(PrivilegeError) {
-        var group = account.gid
-        var directory = stat()
-        let parent = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
-        if stat(parent, &directory) == 0, directory.st_mode & S_ISGID != 0 {
-            group = directory.st_gid
+    /// Runs `body` with `account`'s effective user, group and supplementary groups, then becomes root again (the
+    /// real and saved uid stay 0, so nothing else can signal or trace the process meanwhile).
+    ///
+    /// Root binds the milter's unix socket this way, in a directory the account owns: the socket is born the
+    /// account's (its group the directory's when that is set-group-ID), and every path there is resolved with the
+    /// account's rights. A `chown` by root after the bind would follow whatever the account put at that path in the
+    /// meantime, such as a symbolic link to a root-owned file; and `fstatat` then `fchownat(AT_SYMLINK_NOFOLLOW)`
+    /// still leaves a window (a hard link swapped in) that libmilter, which does not say which inode it bound, gives no
+    /// way to close. The same switch answers whether the account can read the config file (`canReload`).
+    public static func asAccount<T>(_ account: Account, _ body: () throws -> T) throws -> T {
+        var saved = [gid_t](repeating: 0, count: Int(max(getgroups(0, nil), 0)))
+        guard getgroups(Int32(saved.count), &saved) >= 0 else {
+            throw PrivilegeError(operation: "getgroups", detail: describe(errno))
         }
-        guard chown(path, account.uid, group) == 0 else {
-            throw PrivilegeError(operation: "chown", detail: "\(path) to \(account.name) (\(describe(errno)))")
+        let savedGID = getegid()
+        let groups = try groupList(of: account)
+        guard setgroups(groups.count, groups) == 0 else {
+            throw PrivilegeError(operation: "setgroups", detail: "groups of \(account.name) (\(describe(errno)))")
+        }
+        guard setegid(account.gid) == 0 else {
+            let detail = "\(account.gid) (\(describe(errno)))"
+            _ = setgroups(saved.count, saved)
+            throw PrivilegeError(operation: "setegid", detail: detail)
+        }
+        guard seteuid(account.uid) == 0 else {
+            let detail = "\(account.uid) (\(describe(errno)))"
+            _ = setegid(savedGID)
+            _ = setgroups(saved.count, saved)
+            throw PrivilegeError(operation: "seteuid", detail: detail)
+        }
+        let result = Result { try body() }
+        // Back to root in the reverse order: the group calls need euid 0.
+        guard seteuid(0) == 0, setegid(savedGID) == 0, setgroups(saved.count, saved) == 0 else {
+            throw PrivilegeError(operation: "seteuid", detail: "could not return to root after acting as \(account.name) (\(describe(errno)))")
+        }
+        return try result.get()
+    }
+
+    /// The account's group and supplementary groups, as `initgroups` will set them.
+    static func groupList(of account: Account) throws(PrivilegeError) -> [gid_t] {
+        var count: Int32 = 32
+        while true {
+            var groups = [gid_t](repeating: 0, count: Int(count))
+            var found = count
+            if getgrouplist(account.name, account.gid, &groups, &found) >= 0 {
+                return Array(groups.prefix(Int(found)))
+            }
+            guard found > count else {
+                throw PrivilegeError(operation: "getgrouplist", detail: account.name)
+            }
+            count = found
         }
     }
 
@@ -95,6 +140,19 @@ public struct PrivilegeError: Error, Equatable, CustomStringConvertible {
         operation: "user",
         detail: "refusing to run as root: set user = NAME in the config file (RelayGuard drops to it after opening the socket), or pass --allow-root"
     )
+
+    /// `user` names root (or another uid 0 account) and `--allow-root` was not given.
+    public static func userIsRoot(_ user: String) -> PrivilegeError {
+        PrivilegeError(
+            operation: "user",
+            detail: "refusing to run as root: user = \(user) is uid 0; set user to an unprivileged account, or pass --allow-root"
+        )
+    }
+
+    /// A refusal to keep root (exit 77), rather than a failure of a system call.
+    public var isRootRefusal: Bool {
+        operation == "user" && detail.hasPrefix("refusing to run as root")
+    }
 
     public var description: String {
         operation == "user" ? detail : "\(operation): \(detail)"

@@ -4,7 +4,7 @@ import RelayGuardDaemon
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the milter in the foreground (for systemd Type=exec). SIGUSR1 reloads the config; SIGTERM stops."
+        abstract: "Run the milter in the foreground (for systemd Type=exec). SIGHUP or SIGUSR1 reloads the config; SIGTERM stops."
     )
 
     @OptionGroup var options: ConfigOption
@@ -21,9 +21,16 @@ struct Run: ParsableCommand {
         let configuration = try options.load()
         do {
             try Daemon.run(configuration: configuration, path: configuration.source, allowRoot: rootAllowed)
-        } catch let error as PrivilegeError where error == .runningAsRoot {
+        } catch let error as PrivilegeError where error.isRootRefusal {
             printError("relayguard: \(error)")
             throw ExitCode(77)  // EX_NOPERM
+        } catch let error as MilterStoppedError {
+            printError("relayguard: \(error)")
+            throw ExitCode(75)  // EX_TEMPFAIL: Restart=on-failure restarts it
+        } catch let error as ReloadAccessError {
+            // The config as deployed cannot serve this daemon's reloads: a config problem, as for check-config.
+            printError("relayguard: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
         } catch {
             printError("relayguard: \(error)")
             throw ExitCode(71)  // EX_OSERR: the socket could not be opened, or libmilter failed

@@ -63,10 +63,13 @@ struct PostfixExamplesTests {
         try await withPostfix(PostfixOptions(parameters: parameters)) { postfix in
             // A socket directory inside this instance's queue directory (smtpd resolves the relative path there).
             // The package runs RelayGuard as relayguard and puts postfix in group relayguard; here the milter runs
-            // as nobody, so the directory is set-group-ID postfix, which makes the 0660 socket group postfix.
+            // as nobody, who owns the directory and creates the socket there, and the directory is set-group-ID
+            // postfix, which makes the 0660 socket group postfix.
             let socketDirectory = postfix.queueDirectory + "/relayguard"
             try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: false)
-            try FileManager.default.setAttributes([.groupOwnerAccountName: "postfix", .posixPermissions: 0o2750], ofItemAtPath: socketDirectory)
+            try FileManager.default.setAttributes([.ownerAccountName: "nobody", .groupOwnerAccountName: "postfix"], ofItemAtPath: socketDirectory)
+            // After the chown: chown clears the set-group-ID bit.
+            try FileManager.default.setAttributes([.posixPermissions: 0o2750], ofItemAtPath: socketDirectory)
             let socketPath = socketDirectory + "/relayguard.sock"
             let config = try TemporaryDirectory(prefix: "relayguard-examples")
             defer { config.remove() }

@@ -81,4 +81,69 @@ struct ReloadTests {
             #expect(denied["rule"] == "reroute-denied")
         }
     }
+
+    /// SIGHUP used to stop libmilter (its signal thread treats HUP as TERM) and relayguard exited 0, which
+    /// Restart=on-failure leaves stopped while Postfix tempfails every message. Admins send HUP to reload.
+    @Test("SIGHUP reloads like SIGUSR1: the next session gets the new policy; a burst of 100 HUPs leaves it serving")
+    func hangup() async throws {
+        try await withRelayGuard(["reroute = no"]) { milter in
+            let before = try await Self.probe(milter, expecting: .replycode)
+            #expect(before["rule"] == "reroute-disabled")
+
+            try milter.rewriteConfig(["reroute = yes", "relay_clients = 192.0.2.0/24"])
+            let seen = milter.logLines(containing: "reload: ").count
+            try milter.send(SIGHUP)
+            try await waitUntil("relayguard to log a reload after SIGHUP\n\(milter.log())") {
+                guard milter.isRunning else { throw HarnessError("relayguard exited \(milter.exitCode) on SIGHUP\n\(milter.log())") }
+                return milter.logLines(containing: "reload: ").count > seen
+            }
+            #expect(milter.logLines(containing: "reload: ")[seen].contains("loaded, policy=1"), "\(milter.log())")
+            let after = try await Self.probe(milter, expecting: .continue)
+            #expect(after["policy"] == "1")
+            #expect(after["rule"] == "reroute-allowed")
+
+            // A burst, as a careless script would send: each HUP either reloads or coalesces with a pending one;
+            // none may reach libmilter's signal thread, which would close the listening socket at once.
+            let pid = milter.processIdentifier
+            for _ in 0..<100 { try milter.send(SIGHUP) }
+            try await waitUntil("the burst's reloads to be logged\n\(milter.log())") {
+                milter.logLines(containing: "reload: ").count > seen + 1
+            }
+            let last = try await Self.probe(milter, expecting: .continue)
+            #expect(last["rule"] == "reroute-allowed")
+            #expect(milter.isRunning && milter.processIdentifier == pid, "\(milter.log())")
+            #expect(milter.logLines(containing: "relayguard stopped").isEmpty, "\(milter.log())")
+        }
+    }
+
+    /// The fallback: should libmilter's own signal thread ever take a HUP (here sent to that thread alone, with
+    /// tgkill), libmilter stops on its own and `run` must exit non-zero so that Restart=on-failure restarts it.
+    @Test("a HUP taken by libmilter's own signal thread: exit 75, not 0")
+    func hangupTakenByLibmilter() async throws {
+        try await withRelayGuard { milter in
+            let pid = milter.processIdentifier
+            // libmilter's signal thread is the one asleep in sigwait (RelayGuard's main thread waits in read); it
+            // starts with smfi_main, after the socket listens.
+            func waitingInSigwait() -> [String] {
+                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+                return tasks.filter {
+                    ((try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/wchan", encoding: .utf8)) ?? "").contains("sigtimedwait")
+                }
+            }
+            try await waitUntil("libmilter's signal thread to wait in sigwait") { !waitingInSigwait().isEmpty }
+            let waiting = waitingInSigwait()
+            try #require(waiting.count == 1, "threads in sigwait: \(waiting)")
+            #if arch(x86_64)
+            let tgkill = 234
+            #elseif arch(arm64)
+            let tgkill = 131
+            #endif
+            let sent = try await runCommand("/usr/bin/perl", ["-e", "syscall(\(tgkill), \(pid), \(waiting[0]), \(SIGHUP)) == 0 or die \"tgkill: $!\""])
+            try #require(sent.exitCode == 0, "\(sent.summary)")
+            let exited = try await milter.waitForExit(timeout: .seconds(15))
+            #expect(exited, "relayguard still running after libmilter's thread took SIGHUP\n\(milter.log())")
+            #expect(milter.exitCode == 75, "exit status \(milter.exitCode)\n\(milter.log())")
+            #expect(!milter.logLines(containing: "libmilter stopped without a SIGTERM or SIGINT").isEmpty, "\(milter.log())")
+        }
+    }
 }

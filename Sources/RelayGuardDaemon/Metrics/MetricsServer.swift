@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import Metrics
 import Prometheus
 import RelayGuardConfig
@@ -10,18 +11,24 @@ import RelayGuardConfig
 ///
 /// swift-prometheus renders the text format but has no server, and a scrape every few seconds does not justify
 /// swift-nio in a milter; so this is a minimal HTTP/1.0 responder on one background thread: read the request head,
-/// answer `200` with the registry's exposition for any GET, close. One scrape at a time, with a read timeout so a
-/// stuck client cannot hold the thread. Sockets live here because this is the daemon's only listener besides
+/// answer `200` with the registry's exposition for any GET, close. One scrape at a time, each with a deadline for the
+/// whole exchange (`requestDeadline`): a per-read timeout let a client sending a byte every 1.5 s hold the only thread
+/// for hours while every scrape timed out. Sockets live here because this is the daemon's only listener besides
 /// libmilter's.
 public final class MetricsServer: Sendable {
     let registry: PrometheusCollectorRegistry
     private let fd: Int32
+    private let logger: Logger?
+    /// How long one client may take from accept to the last byte of the answer. Prometheus sends its request at once
+    /// and scrapes with a 10 s timeout by default; a client that cannot manage in 2 s is dropped.
+    static let requestDeadline: Duration = .seconds(2)
     /// The address actually bound (the port is filled in when `metrics_listen` asked for port 0 in tests).
     public let boundDescription: String
 
     /// Binds and listens; call before dropping privileges. Serving starts with `start()`.
-    public init(address: ListenSocket, registry: PrometheusCollectorRegistry) throws(MetricsServerError) {
+    public init(address: ListenSocket, registry: PrometheusCollectorRegistry, logger: Logger? = nil) throws(MetricsServerError) {
         self.registry = registry
+        self.logger = logger
         let (host, port, family): (String, UInt16, Int32)
         switch address {
         case .inet(let p, let h): (host, port, family) = (h.isEmpty ? "0.0.0.0" : h, p, AF_INET)
@@ -63,26 +70,32 @@ public final class MetricsServer: Sendable {
         thread.start()
     }
 
+    /// Accepts for the life of the process. An unexpected `accept` error (EMFILE when descriptors run out, ENOBUFS,
+    /// ...) used to end the thread for good; now it is logged and retried after a pause that grows to a second, so
+    /// the endpoint comes back once the cause passes.
     private func serve() {
+        var failures = 0
         while true {
             let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE {
-                    if errno != EINTR && errno != ECONNABORTED { sleep(1) }
-                    continue
+            guard client >= 0 else {
+                let code = errno
+                if code == EINTR || code == ECONNABORTED { continue }
+                failures += 1
+                // Logged on the first failure and then every 60th, so a long outage does not flood the log.
+                if failures % 60 == 1 {
+                    logger?.warning("metrics: accept failed (\(String(cString: strerror(code)))), retrying (failure \(failures))")
                 }
-                return
+                usleep(useconds_t(min(failures, 10) * 100_000))
+                continue
             }
-            respond(on: client)
+            failures = 0
+            respond(on: client, deadline: .now + Self.requestDeadline)
             close(client)
         }
     }
 
-    private func respond(on client: Int32) {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard let head = readHead(client) else { return }
+    private func respond(on client: Int32, deadline: ContinuousClock.Instant) {
+        guard let head = readHead(client, deadline: deadline) else { return }
         let requestLine = head.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
         let isGet = requestLine.starts(with: Array("GET ".utf8))
         let isHead = requestLine.starts(with: Array("HEAD ".utf8))
@@ -96,18 +109,22 @@ public final class MetricsServer: Sendable {
         }
         var offset = 0
         while offset < response.count {
-            let written = response[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard Self.wait(for: Int16(POLLOUT), on: client, until: deadline) else { return }
+            let written = response[offset...].withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if written < 0, errno == EAGAIN || errno == EINTR { continue }
             if written <= 0 { return }
             offset += written
         }
     }
 
-    /// Reads until the blank line that ends the request head; nil on timeout, close or an oversized head.
-    private func readHead(_ client: Int32) -> [UInt8]? {
+    /// Reads until the blank line that ends the request head; nil at the deadline, on close or an oversized head.
+    private func readHead(_ client: Int32, deadline: ContinuousClock.Instant) -> [UInt8]? {
         var head: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1024)
         while head.count < 16384 {
-            let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            guard Self.wait(for: Int16(POLLIN), on: client, until: deadline) else { return nil }
+            let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count < 0, errno == EAGAIN || errno == EINTR { continue }
             if count <= 0 { return nil }
             head += chunk[..<count]
             let text = head.suffix(count + 3)
@@ -116,6 +133,19 @@ public final class MetricsServer: Sendable {
             }
         }
         return nil
+    }
+
+    /// Waits until `client` is ready for `events`; false once `deadline` has passed.
+    static func wait(for events: Int16, on client: Int32, until deadline: ContinuousClock.Instant) -> Bool {
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return false }
+            let milliseconds = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1
+            var entry = pollfd(fd: client, events: events, revents: 0)
+            let ready = poll(&entry, 1, milliseconds)
+            if ready > 0 { return true }
+            if ready < 0, errno != EINTR { return false }
+        }
     }
 
     static func errnoText() -> String {
@@ -132,9 +162,9 @@ public struct MetricsServerError: Error, CustomStringConvertible {
 
 /// Bootstraps swift-metrics with a Prometheus registry and starts the HTTP listener. Once per process.
 public enum MetricsExport {
-    public static func start(on address: ListenSocket) throws(MetricsServerError) -> MetricsServer {
+    public static func start(on address: ListenSocket, logger: Logger? = nil) throws(MetricsServerError) -> MetricsServer {
         let registry = PrometheusCollectorRegistry()
-        let server = try MetricsServer(address: address, registry: registry)
+        let server = try MetricsServer(address: address, registry: registry, logger: logger)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return server
     }
