@@ -10,6 +10,8 @@ struct ConfigValue {
     /// 0 for a default value.
     var line: Int
     var baseDirectory: String
+    /// Who may own an included file and the directories on its path.
+    var trust: FileTrust
 
     func diagnostic(_ message: String, severity: ConfigDiagnostic.Severity = .error) -> ConfigDiagnostic {
         ConfigDiagnostic(file: file, line: line, message: "\(key): \(message)", severity: severity)
@@ -57,12 +59,12 @@ struct ConfigValue {
             }
             let given = String(word.dropFirst(5))
             let path = given.hasPrefix("/") ? given : baseDirectory + "/" + given
-            guard let data = FileManager.default.contents(atPath: path) else {
-                diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(Self.reason(path))"))
-                continue
-            }
-            if let problem = Self.worldWritable(path) {
-                diagnostics.append(diagnostic("included file \"\(path)\": \(problem)"))
+            let data: [UInt8]
+            do { data = try TrustedFile.read(path, trust: trust) } catch {
+                switch error {
+                case .unreadable(let reason): diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(reason)"))
+                case .untrusted(let problem): diagnostics.append(diagnostic("included file \"\(path)\": \(problem)"))
+                }
                 continue
             }
             let contents = String(decoding: data, as: UTF8.self)
@@ -172,17 +174,4 @@ struct ConfigValue {
         text.contains("#") ? " (a # comment must be on a line of its own)" : ""
     }
 
-    /// A policy file anyone on the machine can change is no policy: refuse it, as sshd refuses loose key files.
-    static func worldWritable(_ path: String) -> String? {
-        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
-              mode & 0o002 != 0 else { return nil }
-        return "world-writable (mode \(String(mode & 0o777, radix: 8))): any local user could change the relay policy; run chmod o-w"
-    }
-
-    static func reason(_ path: String) -> String {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
-        if isDirectory.boolValue { return "is a directory" }
-        return "permission denied"
-    }
 }
