@@ -12,8 +12,17 @@ enum ConfigFile {
     static func parse(_ text: String, file: String, diagnostics: inout [ConfigDiagnostic]) -> [ConfigEntry] {
         var entries: [ConfigEntry] = []
         var lineNumber = 0
+        var text = Substring(text)
+        if text.unicodeScalars.first == ConfigText.byteOrderMark {
+            diagnostics.append(.init(file: file, line: 1, message: ConfigText.byteOrderMarkMessage))
+            text = Substring(text.unicodeScalars.dropFirst())
+        }
         for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineSeparator) {
             lineNumber += 1
+            if let control = ConfigText.controlCharacter(in: line) {
+                diagnostics.append(.init(file: file, line: lineNumber, message: ConfigText.controlMessage(control)))
+                continue
+            }
             let content = line.drop { $0 == " " || $0 == "\t" }
             if content.isEmpty || content.hasPrefix("#") { continue }
             if content.startIndex != line.startIndex {

@@ -50,12 +50,12 @@ extension ConfigKey {
         },
         ConfigKey(name: "local_domains", defaultValue: "",
                   help: "domains delivered here (a leading dot means subdomains); when set, other domains are relay attempts") { v, c, d in
-            let items = v.list(&d).map { String($0.text) }
+            let items = v.domains(&d)
             c.policy.localDomains = items.isEmpty ? nil : DomainSet(items)
         },
         ConfigKey(name: "local_recipients", defaultValue: "",
                   help: "with reroute = no, the only recipients accepted in local domains (addresses or bare local parts)") { v, c, d in
-            let items = v.list(&d).map { String($0.text) }
+            let items = v.recipients(&d)
             c.policy.localRecipients = items.isEmpty ? nil : RecipientSet(items)
         },
         ConfigKey(name: "reroute_action", defaultValue: "reject",

@@ -72,6 +72,14 @@ struct ConfigValue {
             var number = 0
             for rawLine in contents.split(omittingEmptySubsequences: false, whereSeparator: \.isLineSeparator) {
                 number += 1
+                if number == 1, rawLine.unicodeScalars.first == ConfigText.byteOrderMark {
+                    diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): \(ConfigText.byteOrderMarkMessage)"))
+                    continue
+                }
+                if let control = ConfigText.controlCharacter(in: rawLine) {
+                    diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): \(ConfigText.controlMessage(control))"))
+                    continue
+                }
                 let entry = rawLine.trimmingBlanks()
                 if entry.isEmpty || entry.hasPrefix("#") { continue }
                 if entry.contains(where: { $0 == " " || $0 == "\t" || $0 == "," }) {
@@ -102,6 +110,11 @@ struct ConfigValue {
                 var lineEnd = lineStart
                 while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
                 number += 1
+                if let control = ConfigText.controlByte(in: bytes[lineStart..<lineEnd]) {
+                    diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): \(ConfigText.controlMessage(control))"))
+                    lineStart = lineEnd + 1
+                    continue
+                }
                 var start = lineStart
                 var end = lineEnd
                 while start < end, isBlank(bytes[start]) { start += 1 }

@@ -106,6 +106,11 @@ public struct Configuration: Sendable {
                 "reroute = yes needs relay restrictions: set relay_clients, relay_authenticated = yes or relay_local_addresses "
                 + "(to reroute for everyone, write an explicit open relay: relay_clients = 0.0.0.0/0, ::/0)"))
         }
+        if policy.imceaRerouteTypes.isEmpty {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_reroute_types"), message:
+                "imcea_reroute_types is empty: no IMCEA type is a reroute attempt, so IMCEASMTP-victim+40elsewhere+2Ecom "
+                + "at a local domain passes to the server behind, which relays it (the default is SMTP X400)", severity: .warning))
+        }
         if policy.mode == .report {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("mode"), message:
                 "mode = report: nothing is rejected, denials are only logged", severity: .warning))
