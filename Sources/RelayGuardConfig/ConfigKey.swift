@@ -58,6 +58,12 @@ extension ConfigKey {
             let items = v.recipients(&d)
             c.policy.localRecipients = items.isEmpty ? nil : RecipientSet(items)
         },
+        // After local_recipients in this table, which is also the order keys are applied in: it sets that list's
+        // delimiters.
+        ConfigKey(name: "recipient_delimiter", defaultValue: "",
+                  help: "Postfix's recipient_delimiter: characters that separate a local part from its extension, so alice+tag matches alice in local_recipients") { v, c, d in
+            if let x = v.recipientDelimiters(&d) { c.policy.localRecipients?.delimiters = x }
+        },
         ConfigKey(name: "reroute_action", defaultValue: "reject",
                   help: "reject or tempfail a denied reroute attempt") { v, c, d in
             if let x = v.choice(Policy.Action.self, &d) { c.policy.rerouteAction = x }

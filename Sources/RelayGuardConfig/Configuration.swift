@@ -119,6 +119,10 @@ public struct Configuration: Sendable {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("relay_authenticated"), message:
                 "relay_authenticated = yes trusts Postfix's {auth_authen}: it needs smtpd_sasl_auth_enable = yes, and the macro in milter_mail_macros", severity: .warning))
         }
+        if policy.localRecipients == nil, given["recipient_delimiter"].map({ !$0.value.isEmpty }) == true {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("recipient_delimiter"), message:
+                "recipient_delimiter has no effect: local_recipients is empty", severity: .warning))
+        }
         if policy.localRecipients != nil && policy.reroute {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("local_recipients"), message:
                 "local_recipients is only used with reroute = no", severity: .warning))

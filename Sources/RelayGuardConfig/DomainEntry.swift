@@ -55,25 +55,4 @@ extension ConfigValue {
         }
         return domains
     }
-
-    /// `local_recipients`: an address needs a local part, and its domain must be one a recipient can have.
-    func recipients(_ diagnostics: inout [ConfigDiagnostic]) -> [String] {
-        var recipients: [String] = []
-        for item in list(&diagnostics) {
-            var problem: String?
-            if let at = item.text.lastIndex(of: "@") {
-                if at == item.text.startIndex {
-                    problem = "\"\(item.text)\" never matches: an entry is an address or a bare local part, and there is no catch-all"
-                } else if let domainProblem = DomainEntry.problem(item.text[item.text.index(after: at)...], allowsSubdomains: false) {
-                    problem = "in \"\(item.text)\": \(domainProblem)"
-                }
-            }
-            if let problem {
-                diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message: "\(key): \(problem)"))
-            } else {
-                recipients.append(String(item.text))
-            }
-        }
-        return recipients
-    }
 }

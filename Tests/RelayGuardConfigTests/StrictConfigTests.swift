@@ -97,3 +97,28 @@ struct StrictConfigTests {
         ])
     }
 }
+
+/// Issue 10 section 4: the `recipient_delimiter` key.
+struct RecipientDelimiterConfigTests {
+    @Test func setsTheDelimitersOfLocalRecipients() throws {
+        let configuration = try ConfigurationTests.parse("local_domains = corp.test\nlocal_recipients = alice@corp.test\nrecipient_delimiter = +-\n")
+        #expect(configuration.policy.localRecipients?.delimiters == "+-")
+        #expect(configuration.policy.localRecipients?.contains(localPart: "alice-tag", domain: "corp.test") == true)
+        #expect(configuration.warnings == [])
+        #expect(try ConfigurationTests.parse("local_recipients = alice@corp.test\n").policy.localRecipients?.delimiters == "")
+    }
+
+    @Test(arguments: [
+        ("recipient_delimiter = + -", "relayguard.conf:1: recipient_delimiter: expected delimiter characters written together, such as + or +-, got \"+ -\" (white space)"),
+        ("recipient_delimiter = +@", "relayguard.conf:1: recipient_delimiter: expected delimiter characters written together, such as + or +-, got \"+@\" (@ separates the domain)"),
+        ("recipient_delimiter = +§", "relayguard.conf:1: recipient_delimiter: expected delimiter characters written together, such as + or +-, got \"+§\" (\"§\" is not ASCII)"),
+    ])
+    func refuses(text: String, expected: String) {
+        #expect(ConfigurationTests.errors("local_recipients = alice@corp.test\n" + text).map { $0.replacingOccurrences(of: ":2:", with: ":1:") } == [expected])
+    }
+
+    @Test func warnsWithoutLocalRecipients() throws {
+        #expect(try ConfigurationTests.parse("recipient_delimiter = +\n").warnings.map(\.description)
+                == ["relayguard.conf:1: warning: recipient_delimiter has no effect: local_recipients is empty"])
+    }
+}
