@@ -70,7 +70,7 @@ struct StrictConfigTests {
         #expect(try ConfigurationTests.parse("imcea_reroute_types = SMTP\n").warnings == [])
     }
 
-    /// The same rules in included files, on both of their read paths (ASCII bytes, and Characters for the rest).
+    /// The same rules in included files, ASCII or not.
     @Test(arguments: [
         ("192.0.2.0/24\n198.51.100.\u{0}0/24\n", "list:2: relay_clients: control character NUL (U+0000) in the line\(control)"),
         ("192.0.2.0/24 \u{1B}\n", "list:1: relay_clients: control character ESC (U+001B) in the line\(control)"),
