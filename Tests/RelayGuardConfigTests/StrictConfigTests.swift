@@ -86,6 +86,16 @@ struct StrictConfigTests {
         #expect(error.diagnostics.map { $0.description.replacingOccurrences(of: path, with: "list") } == [expected])
     }
 
+    /// Repairing bad UTF-8 would hand the policy a U+FFFD the admin never wrote.
+    @Test func includedFileThatIsNotUTF8() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        #expect(FileManager.default.createFile(atPath: scratch.at("list.cidr"), contents: Data([0x31, 0xFF, 0x0A])))
+        try scratch.chmod("list.cidr", 0o644)
+        let errors = ConfigurationTests.errors("reroute = yes\nrelay_clients = file:list.cidr 192.0.2.1\n", base: scratch.path)
+        #expect(errors == ["relayguard.conf:2: relay_clients: included file \"\(scratch.at("list.cidr"))\": not UTF-8 text"])
+    }
+
     @Test func domainEntriesInIncludedFilesNameTheirLine() throws {
         let (path, result) = try IncludedFileTests.load("corp.test\n*.corp.test\n", config: "local_domains = file:list.cidr\n")
         guard case .failure(let error) = result else {
