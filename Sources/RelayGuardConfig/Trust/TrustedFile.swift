@@ -45,11 +45,12 @@ enum TrustedFile {
             let entry = try walk.look(at: name)
             switch entry.status.st_mode & S_IFMT {
             case S_IFLNK:
+                // Read by name from its directory, which is judged already; the link's own descriptor is not needed.
+                close(entry.fd)
                 symlinks += 1
                 guard symlinks <= maximumSymlinks else { throw .unreadable("too many levels of symbolic links") }
                 try walk.checkSymlinkOwner(entry)
                 let target = try walk.readLink(name)
-                close(entry.fd)
                 if target.hasPrefix("/") { walk.toRoot() }
                 pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
             case S_IFDIR:
@@ -109,7 +110,11 @@ private struct Walk {
         let fd = open("/", Self.pathFlags | O_DIRECTORY)
         guard fd >= 0 else { throw .unreadable(TrustedFile.errorText(errno)) }
         var status = stat()
-        fstat(fd, &status)
+        guard fstat(fd, &status) == 0 else {
+            let code = errno
+            close(fd)
+            throw .unreadable(TrustedFile.errorText(code))
+        }
         let root = OpenedEntry(fd: fd, status: status, path: "")
         directories.append(root)
         do throws(TrustedFile.Failure) { try checkDirectory(root) } catch {
@@ -123,7 +128,7 @@ private struct Walk {
     /// permission and a device or FIFO is never opened. Glibc defines it only under _GNU_SOURCE, hence the number.
     static let pathFlags = 0o10000000 | O_NOFOLLOW | O_CLOEXEC
     #else
-    static let pathFlags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC
+    static let pathFlags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
     #endif
 
     private var current: OpenedEntry { directories[directories.count - 1] }
