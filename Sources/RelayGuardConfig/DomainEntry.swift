@@ -13,13 +13,14 @@ enum DomainEntry {
             let suggestion = allowsSubdomains ? (rest.hasPrefix(".") ? String(rest) : "." + rest) : String(rest.drop { $0 == "." })
             return "\"\(entry)\" never matches: there are no wildcards; write \"\(suggestion)\"\(dotted)"
         }
-        if let at = entry.lastIndex(of: "@") {
-            let domain = entry[entry.index(after: at)...]
-            let address = at == entry.startIndex ? "" : ", and the address in local_recipients"
+        let utf8 = entry.utf8
+        if let at = utf8.lastIndex(of: UInt8(ascii: "@")) {
+            let domain = Substring(utf8[utf8.index(after: at)...])
+            let address = at == utf8.startIndex ? "" : ", and the address in local_recipients"
             return "\"\(entry)\" never matches: a domain has no @; write \"\(domain)\"\(address)"
         }
-        if let slash = entry.firstIndex(of: "/") {
-            return "\"\(entry)\" never matches: a domain takes no prefix length; write \"\(entry[..<slash])\""
+        if let slash = utf8.firstIndex(of: UInt8(ascii: "/")) {
+            return "\"\(entry)\" never matches: a domain takes no prefix length; write \"\(Substring(utf8[..<slash]))\""
         }
         if entry.hasPrefix("["), entry.hasSuffix("]") {
             // An address literal, as a recipient's domain can be: `[192.0.2.1]`, `[IPv6:2001:db8::1]`.

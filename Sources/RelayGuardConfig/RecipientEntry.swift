@@ -5,10 +5,12 @@ extension ConfigValue {
         var recipients: [String] = []
         for item in list(&diagnostics) {
             var problem: String?
-            if let at = item.text.lastIndex(of: "@") {
-                if at == item.text.startIndex {
+            // The @ byte, as RecipientSet splits an entry (an @ followed by a combining mark is one Character).
+            let utf8 = item.text.utf8
+            if let at = utf8.lastIndex(of: UInt8(ascii: "@")) {
+                if at == utf8.startIndex {
                     problem = "\"\(item.text)\" never matches: an entry is an address or a bare local part, and there is no catch-all"
-                } else if let domainProblem = DomainEntry.problem(item.text[item.text.index(after: at)...], allowsSubdomains: false) {
+                } else if let domainProblem = DomainEntry.problem(Substring(utf8[utf8.index(after: at)...]), allowsSubdomains: false) {
                     problem = "in \"\(item.text)\": \(domainProblem)"
                 }
             }

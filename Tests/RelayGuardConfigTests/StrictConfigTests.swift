@@ -45,6 +45,8 @@ struct StrictConfigTests {
             errors: ["relayguard.conf:1: local_domains: \"[corp.test]\" is not an address literal such as [192.0.2.1] or [IPv6:2001:db8::1]"]),
         Row(name: "a recipient with a wildcard domain", text: "local_domains = corp.test\nlocal_recipients = alice@*.corp.test\n",
             errors: ["relayguard.conf:2: local_recipients: in \"alice@*.corp.test\": \"*.corp.test\" never matches: there are no wildcards; write \"corp.test\""]),
+        Row(name: "an @ followed by a combining mark is still an @", text: "local_domains = corp.test\nlocal_recipients = @\u{301}corp.test\n",
+            errors: ["relayguard.conf:2: local_recipients: \"@\u{301}corp.test\" never matches: an entry is an address or a bare local part, and there is no catch-all"]),
         Row(name: "a recipient without a local part", text: "local_domains = corp.test\nlocal_recipients = @corp.test\n",
             errors: ["relayguard.conf:2: local_recipients: \"@corp.test\" never matches: an entry is an address or a bare local part, and there is no catch-all"]),
     ]
