@@ -7,53 +7,43 @@ struct ConfigEntry: Sendable {
 
 /// The main.cf syntax: `key = value`; a line whose first non-blank character is `#` is a comment; a line that starts
 /// with white space continues the previous one; blank lines end nothing. As in Postfix, `#` elsewhere is not a
-/// comment: `reroute = no # off` is the value `no # off`, which then fails validation and says so.
+/// comment: `reroute = no # off` is the value `no # off`, which then fails validation and says so. Lines, blanks and
+/// refused bytes follow `ConfigText`, as included files do.
 enum ConfigFile {
     static func parse(_ text: String, file: String, diagnostics: inout [ConfigDiagnostic]) -> [ConfigEntry] {
         var entries: [ConfigEntry] = []
-        var lineNumber = 0
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isLineSeparator) {
-            lineNumber += 1
-            let content = line.drop { $0 == " " || $0 == "\t" }
-            if content.isEmpty || content.hasPrefix("#") { continue }
-            if content.startIndex != line.startIndex {
+        ConfigText.forEachLine(of: text) { number, problem in
+            diagnostics.append(.init(file: file, line: number, message: problem.message))
+        } _: { number, content, bytes, indented in
+            if bytes.isEmpty || bytes[0] == UInt8(ascii: "#") { return }
+            if indented {
                 guard !entries.isEmpty else {
-                    diagnostics.append(.init(file: file, line: lineNumber, message: "continuation line (starts with white space) with no setting before it"))
-                    continue
+                    diagnostics.append(.init(file: file, line: number, message: "continuation line (starts with white space) with no setting before it"))
+                    return
                 }
                 // Joined with one space, as Postfix does; a value that starts on the continuation line (`key =` and
                 // nothing else first) gets no leading blank (the config fuzzer found show-config printing one).
-                let continued = content.trimmingBlanks()
                 let value = entries[entries.count - 1].value
-                entries[entries.count - 1].value = value.isEmpty ? continued : value + " " + continued
-                continue
+                entries[entries.count - 1].value = value.isEmpty ? String(content) : value + " " + content
+                return
             }
-            guard let equals = content.firstIndex(of: "=") else {
-                diagnostics.append(.init(file: file, line: lineNumber, message: "expected \"key = value\", got \"\(content)\""))
-                continue
+            guard let equals = content.utf8.firstIndex(of: UInt8(ascii: "=")) else {
+                diagnostics.append(.init(file: file, line: number, message: "expected \"key = value\", got \"\(content)\""))
+                return
             }
-            let key = content[..<equals].trimmingBlanks()
-            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                diagnostics.append(.init(file: file, line: lineNumber, message: "bad key \"\(key)\" (letters, digits and _ only)"))
-                continue
+            let key = String(ConfigText.trimmed(content[..<equals]))
+            guard !key.isEmpty, key.utf8.allSatisfy({ Self.isKeyByte($0) }) else {
+                diagnostics.append(.init(file: file, line: number, message: "bad key \"\(key)\" (letters, digits and _ only)"))
+                return
             }
-            entries.append(ConfigEntry(key: key, value: content[content.index(after: equals)...].trimmingBlanks(), line: lineNumber))
+            let value = ConfigText.trimmed(content[content.index(after: equals)...])
+            entries.append(ConfigEntry(key: key, value: String(value), line: number))
         }
         return entries
     }
-}
 
-extension Character {
-    /// `\n` or `\r\n`: Swift reads CRLF as one Character, so splitting on "\n" alone would see a CRLF file as one
-    /// line and silently drop every setting after a leading comment.
-    var isLineSeparator: Bool { self == "\n" || self == "\r\n" }
-}
-
-extension StringProtocol {
-    func trimmingBlanks() -> String {
-        let start = drop { $0 == " " || $0 == "\t" }
-        var end = start[...]
-        while let last = end.last, last == " " || last == "\t" { end = end.dropLast() }
-        return String(end)
+    /// ASCII letters, digits and `_`.
+    static func isKeyByte(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "_")
     }
 }

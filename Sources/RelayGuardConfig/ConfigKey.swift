@@ -54,13 +54,19 @@ extension ConfigKey {
         },
         ConfigKey(name: "local_domains", defaultValue: "",
                   help: "domains delivered here (a leading dot means subdomains); when set, other domains are relay attempts") { v, c, d in
-            let items = v.list(&d).map { String($0.text) }
+            let items = v.domains(&d)
             c.policy.localDomains = items.isEmpty ? nil : DomainSet(items)
         },
         ConfigKey(name: "local_recipients", defaultValue: "",
                   help: "with reroute = no, the only recipients accepted in local domains (addresses or bare local parts)") { v, c, d in
-            let items = v.list(&d).map { String($0.text) }
+            let items = v.recipients(&d)
             c.policy.localRecipients = items.isEmpty ? nil : RecipientSet(items)
+        },
+        // After local_recipients in this table, which is also the order keys are applied in: it sets that list's
+        // delimiters.
+        ConfigKey(name: "recipient_delimiter", defaultValue: "",
+                  help: "Postfix's recipient_delimiter: characters that separate a local part from its extension, so alice+tag matches alice in local_recipients") { v, c, d in
+            if let x = v.recipientDelimiters(&d) { c.policy.localRecipients?.delimiters = x }
         },
         ConfigKey(name: "reroute_action", defaultValue: "reject",
                   help: "reject or tempfail a denied reroute attempt") { v, c, d in

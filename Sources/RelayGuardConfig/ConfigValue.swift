@@ -10,6 +10,8 @@ struct ConfigValue {
     /// 0 for a default value.
     var line: Int
     var baseDirectory: String
+    /// Who may own an included file and the directories on its path.
+    var trust: FileTrust
 
     func diagnostic(_ message: String, severity: ConfigDiagnostic.Severity = .error) -> ConfigDiagnostic {
         ConfigDiagnostic(file: file, line: line, message: "\(key): \(message)", severity: severity)
@@ -50,72 +52,37 @@ struct ConfigValue {
     /// `list` without the array: hands each entry to `body` in order, so an included file of a million prefixes
     /// is parsed as it is read instead of first becoming a million items.
     func forEachItem(_ diagnostics: inout [ConfigDiagnostic], _ body: (Item) -> Void) {
-        for word in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }) {
+        for word in ConfigText.words(Substring(text)) {
             guard word.hasPrefix("file:") else {
                 body(Item(text: word, file: file, line: line))
                 continue
             }
             let given = String(word.dropFirst(5))
             let path = given.hasPrefix("/") ? given : baseDirectory + "/" + given
-            guard let data = FileManager.default.contents(atPath: path) else {
-                diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(Self.reason(path))"))
+            let data: [UInt8]
+            do { data = try TrustedFile.read(path, trust: trust) } catch {
+                switch error {
+                case .unreadable(let reason): diagnostics.append(diagnostic("cannot read included file \"\(path)\": \(reason)"))
+                case .untrusted(let problem): diagnostics.append(diagnostic("included file \"\(path)\": \(problem)"))
+                }
                 continue
             }
-            if let problem = Self.worldWritable(path) {
-                diagnostics.append(diagnostic("included file \"\(path)\": \(problem)"))
+            guard let contents = String(validating: data, as: UTF8.self) else {
+                diagnostics.append(diagnostic("included file \"\(path)\": not UTF-8 text"))
                 continue
             }
-            let contents = String(decoding: data, as: UTF8.self)
-            if forEachASCIILine(of: contents, path: path, &diagnostics, body) { continue }
-            var number = 0
-            for rawLine in contents.split(omittingEmptySubsequences: false, whereSeparator: \.isLineSeparator) {
-                number += 1
-                let entry = rawLine.trimmingBlanks()
-                if entry.isEmpty || entry.hasPrefix("#") { continue }
-                if entry.contains(where: { $0 == " " || $0 == "\t" || $0 == "," }) {
+            let key = key
+            ConfigText.forEachLine(of: contents) { number, problem in
+                diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): \(problem.message)"))
+            } _: { number, entry, bytes, _ in
+                if bytes.isEmpty || bytes[0] == UInt8(ascii: "#") { return }
+                if bytes.contains(where: ConfigText.isListSeparator) {
                     diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): one entry a line expected, got \"\(entry)\""))
-                    continue
+                    return
                 }
-                body(Item(text: Substring(entry), file: path, line: number))
+                body(Item(text: entry, file: path, line: number))
             }
         }
-    }
-
-    /// The loop above on bytes, for the usual included file: ASCII without a carriage return. There every byte is
-    /// its own Character, so splitting and trimming bytes gives exactly the lines and entries the Character loop
-    /// gives, without a String per line. Returns false, having done nothing, for any other file.
-    private func forEachASCIILine(
-        of contents: String,
-        path: String,
-        _ diagnostics: inout [ConfigDiagnostic],
-        _ body: (Item) -> Void
-    ) -> Bool {
-        let utf8 = contents.utf8
-        let handled: Bool? = utf8.withContiguousStorageIfAvailable { bytes in
-            guard !bytes.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\r") }) else { return false }
-            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-            var number = 0
-            var lineStart = 0
-            while lineStart <= bytes.count {
-                var lineEnd = lineStart
-                while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-                number += 1
-                var start = lineStart
-                var end = lineEnd
-                while start < end, isBlank(bytes[start]) { start += 1 }
-                while end > start, isBlank(bytes[end - 1]) { end -= 1 }
-                lineStart = lineEnd + 1
-                if start == end || bytes[start] == UInt8(ascii: "#") { continue }
-                let text = Substring(utf8[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
-                if bytes[start..<end].contains(where: { isBlank($0) || $0 == UInt8(ascii: ",") }) {
-                    diagnostics.append(ConfigDiagnostic(file: path, line: number, message: "\(key): one entry a line expected, got \"\(text)\""))
-                    continue
-                }
-                body(Item(text: text, file: path, line: number))
-            }
-            return true
-        }
-        return handled ?? false
     }
 
     /// How many diagnostics of one kind a list reports one by one.
@@ -172,17 +139,4 @@ struct ConfigValue {
         text.contains("#") ? " (a # comment must be on a line of its own)" : ""
     }
 
-    /// A policy file anyone on the machine can change is no policy: refuse it, as sshd refuses loose key files.
-    static func worldWritable(_ path: String) -> String? {
-        guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int,
-              mode & 0o002 != 0 else { return nil }
-        return "world-writable (mode \(String(mode & 0o777, radix: 8))): any local user could change the relay policy; run chmod o-w"
-    }
-
-    static func reason(_ path: String) -> String {
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return "no such file" }
-        if isDirectory.boolValue { return "is a directory" }
-        return "permission denied"
-    }
 }

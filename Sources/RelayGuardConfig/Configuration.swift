@@ -21,25 +21,32 @@ public struct Configuration: Sendable {
         (try? parse("", file: "(embedded default)", baseDirectory: "/")) ?? Configuration()
     }
 
-    /// Reads and validates a config file. Throws every error found, each naming `file:line`.
-    public static func load(path: String) throws(ConfigError) -> Configuration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "cannot read config file: \(ConfigValue.reason(path))")])
-        }
-        if let problem = ConfigValue.worldWritable(path) {
-            throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: problem)])
+    /// Reads and validates a config file. Throws every error found, each naming `file:line`. The file, its
+    /// includes and every directory on their paths must be owned by an account in `trust` and writable by nobody
+    /// else (see `TrustedFile`); the default trusts root and the running user.
+    public static func load(path: String, trust: FileTrust = .processOwner) throws(ConfigError) -> Configuration {
+        let data: [UInt8]
+        do { data = try TrustedFile.read(path, trust: trust) } catch {
+            switch error {
+            case .unreadable(let reason):
+                throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "cannot read config file: \(reason)")])
+            case .untrusted(let problem):
+                throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: problem)])
+            }
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigError([ConfigDiagnostic(file: path, line: 0, message: "not UTF-8 text")])
         }
         let directory = (path as NSString).deletingLastPathComponent
-        var configuration = try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory)
+        var configuration = try parse(text, file: path, baseDirectory: directory.isEmpty ? "." : directory, trust: trust)
         configuration.source = path
         return configuration
     }
 
-    /// Parses config text; `file` names it in diagnostics, `baseDirectory` resolves relative `file:` includes.
-    public static func parse(_ text: String, file: String, baseDirectory: String) throws(ConfigError) -> Configuration {
+    /// Parses config text; `file` names it in diagnostics, `baseDirectory` resolves relative `file:` includes, and
+    /// `trust` says who may own the included files and the directories on their paths.
+    public static func parse(_ text: String, file: String, baseDirectory: String,
+                             trust: FileTrust = .processOwner) throws(ConfigError) -> Configuration {
         var diagnostics: [ConfigDiagnostic] = []
         var configuration = Configuration()
         var given: [String: ConfigEntry] = [:]
@@ -58,7 +65,7 @@ public struct Configuration: Sendable {
         for key in ConfigKey.all {
             let entry = given[key.name]
             let value = ConfigValue(key: key.name, text: entry?.value ?? key.defaultValue, file: file,
-                                    line: entry?.line ?? 0, baseDirectory: baseDirectory)
+                                    line: entry?.line ?? 0, baseDirectory: baseDirectory, trust: trust)
             key.apply(value, &configuration, &diagnostics)
             configuration.effective.append((key.name, value.text, entry == nil))
         }
@@ -107,6 +114,11 @@ public struct Configuration: Sendable {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_exempt_types"), message:
                 "imcea_exempt_types: \(type) has no effect: imcea_reject_types rejects it first", severity: .warning))
         }
+        if policy.imceaRerouteTypes.isEmpty {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_reroute_types"), message:
+                "imcea_reroute_types is empty: IMCEASMTP and IMCEAX400 recipients are reroute attempts only when their payload "
+                + "carries @, % or ! (the default is SMTP X400: those types are refused whatever they carry)", severity: .warning))
+        }
         if policy.mode == .report {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("mode"), message:
                 "mode = report: nothing is rejected, denials are only logged", severity: .warning))
@@ -114,6 +126,10 @@ public struct Configuration: Sendable {
         if policy.relayAuthenticated {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("relay_authenticated"), message:
                 "relay_authenticated = yes trusts Postfix's {auth_authen}: it needs smtpd_sasl_auth_enable = yes, and the macro in milter_mail_macros", severity: .warning))
+        }
+        if policy.localRecipients == nil, given["recipient_delimiter"].map({ !$0.value.isEmpty }) == true {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("recipient_delimiter"), message:
+                "recipient_delimiter has no effect: local_recipients is empty", severity: .warning))
         }
         if policy.localRecipients != nil && policy.reroute {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("local_recipients"), message:

@@ -45,7 +45,9 @@ public enum Daemon {
         }
         let metrics = RelayGuardMetrics()
         let store = PolicyStore(configuration.policy)
-        let reloader = Reloader(path: path, store: store, running: configuration, logger: logger, metrics: metrics)
+        // Taken before the privilege drop: a reload trusts the accounts the start trusted, not the service account.
+        let reloader = Reloader(path: path, store: store, running: configuration, logger: logger, metrics: metrics,
+                                trust: .processOwner)
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
@@ -134,9 +136,13 @@ final class Reloader: Sendable {
     let running: Configuration
     let logger: Logger
     let metrics: RelayGuardMetrics
+    /// Who may own the config file, its includes and the directories on their paths.
+    let trust: FileTrust
 
-    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics()) {
+    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(),
+         trust: FileTrust = .processOwner) {
         self.path = path
+        self.trust = trust
         self.store = store
         self.running = running
         self.logger = logger
@@ -149,7 +155,7 @@ final class Reloader: Sendable {
             return
         }
         do {
-            let configuration = try Configuration.load(path: path)
+            let configuration = try Configuration.load(path: path, trust: trust)
             for warning in configuration.warnings { logger.warning("\(warning)") }
             if configuration.daemon != running.daemon {
                 logger.warning("reload: socket and log settings take effect only at restart")

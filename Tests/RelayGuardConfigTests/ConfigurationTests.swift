@@ -178,17 +178,18 @@ struct ConfigurationTests {
         try "reroute = yes\nrelay_clients = file:peers.cidr\n".write(toFile: config, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
         try FileManager.default.setAttributes([.posixPermissions: 0o646], ofItemAtPath: list)
-        #expect(throws: ConfigError.self) { try Configuration.load(path: config) }
-        do { _ = try Configuration.load(path: config) } catch {
-            // The list is refused, so reroute = yes is then also without restrictions: two errors.
-            #expect(error.diagnostics.map(\.description).contains("\(config):2: relay_clients: included file \"\(list)\": world-writable (mode 646): any local user could change the relay policy; run chmod o-w"))
-        }
+        // Each refusal is asserted on the error thrown; a load that succeeds fails the test.
+        let listRefused = #expect(throws: ConfigError.self) { try Configuration.load(path: config) }
+        // The list is refused, so reroute = yes is then also without restrictions: two errors.
+        #expect(listRefused?.diagnostics.map(\.description) == [
+            "\(config):1: reroute = yes needs relay restrictions: set relay_clients, relay_authenticated = yes or relay_local_addresses (to reroute for everyone, write an explicit open relay: relay_clients = 0.0.0.0/0, ::/0)",
+            "\(config):2: relay_clients: included file \"\(list)\": world-writable (mode 646): any local user could change the relay policy; run chmod o-w \(list)",
+        ])
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: list)
         #expect(try Configuration.load(path: config).policy.relayClients.prefixCount == 1)
         try FileManager.default.setAttributes([.posixPermissions: 0o666], ofItemAtPath: config)
-        do { _ = try Configuration.load(path: config) } catch {
-            #expect(error.description == "\(config): world-writable (mode 666): any local user could change the relay policy; run chmod o-w")
-        }
+        let configRefused = #expect(throws: ConfigError.self) { try Configuration.load(path: config) }
+        #expect(configRefused?.description == "\(config): world-writable (mode 666): any local user could change the relay policy; run chmod o-w \(config)")
     }
 
     @Test func longListsNameTheFirstProblemsAndCountTheRest() throws {

@@ -3,8 +3,8 @@ import RelayGuardConfig
 import RelayPolicy
 import Testing
 
-/// Included files are read on bytes when they are ASCII without carriage returns, and Character by Character
-/// otherwise; both must give the same entries and the same diagnostics, in the same order.
+/// Included files are read on bytes, by the rules the main file is read by (`ConfigText`); a file with non-ASCII
+/// text or CRLF line ends must give the same entries and the same diagnostics, in the same order, as a plain one.
 struct IncludedFileTests {
     static let body = "  # peers\n\t192.0.2.7/24  \n10.0.0.0/8, 10.1.0.0/16\n\n2001:db8::/32\nbad\n#\n 198.51.100.0/24\n"
 

@@ -27,6 +27,11 @@ struct ReloaderTests {
                    error: "relayguard.conf:2: "),
         BrokenFile(name: "vanished file", breakFile: { try FileManager.default.removeItem(atPath: $0) },
                    error: "cannot read config file"),
+        // The reloader keeps the trust taken at start (root), whatever account it runs as by then.
+        BrokenFile(name: "owned by another account", breakFile: { path in
+            try write("reroute = no\n", to: path)
+            guard chown(path, 65534, 65534) == 0 else { throw CocoaError(.fileWriteNoPermission) }
+        }, error: "relayguard.conf: owned by nobody, not root: that account could change the relay policy"),
     ]
 
     static func write(_ text: String, to path: String) throws {
@@ -78,5 +83,23 @@ struct ReloaderTests {
         Reloader(path: nil, store: store, running: .embeddedDefault, logger: logger).reload()
         #expect(store.snapshot === before)
         #expect(lines.all == ["notice: reload: running on the embedded default, nothing to reload"])
+    }
+
+    /// Issue 10 section 7: a new file that switches the IMCEASMTP protection off is installed, with its warning.
+    @Test("a reload logs the new file's warnings")
+    func reloadLogsWarnings() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("relayguard-reloader-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/relayguard.conf"
+        try Self.write("", to: path)
+        let (logger, lines) = RecordingLogHandler.logger()
+        let running = try Configuration.load(path: path)
+        let store = PolicyStore(running.policy)
+        let reloader = Reloader(path: path, store: store, running: running, logger: logger, trust: FileTrust(owners: [0, getuid()]))
+        try Self.write("reroute = no\nimcea_reroute_types =\n", to: path)
+        reloader.reload()
+        #expect(store.snapshot.generation == 1)
+        #expect(lines.all.contains("warning: \(path):2: warning: imcea_reroute_types is empty: IMCEASMTP and IMCEAX400 recipients are reroute attempts only when their payload carries @, % or ! (the default is SMTP X400: those types are refused whatever they carry)"), "\(lines.all)")
     }
 }

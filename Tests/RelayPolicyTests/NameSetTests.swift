@@ -1,8 +1,8 @@
 import RelayPolicy
 import Testing
 
-/// `DomainSet` and `RecipientSet` answer from bytes for ASCII and from Unicode Strings otherwise; both paths must give
-/// the answers the String rules define.
+/// `DomainSet` and `RecipientSet` answer from bytes, ASCII as written and anything else in canonical form (lowercased,
+/// NFC); the answers must be those String equality of lowercased names gives.
 struct NameSetTests {
     @Test(arguments: [
         // (entries, query, expected)

@@ -23,49 +23,12 @@ public struct CIDRPrefix: Hashable, Sendable, CustomStringConvertible {
 
     @usableFromInline
     init(parsingText text: Substring) throws(CIDRParseError) {
-        if let prefix = text.utf8.withContiguousStorageIfAvailable({ Self.parsedWithoutError($0) }), let prefix {
-            self = prefix
-            return
+        let result = text.utf8.withContiguousStorageIfAvailable { Self.parse($0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { Self.parse($0) }
+        switch result {
+        case .success(let prefix): self = prefix
+        case .failure(let failure): throw failure.error(in: text)
         }
-        let slash = text.utf8.firstIndex(of: UInt8(ascii: "/"))
-        let addressText = slash.map { text[..<$0] } ?? text
-        let lengthText = slash.map { text[text.index(after: $0)...] }
-
-        guard !addressText.utf8.contains(UInt8(ascii: "%")) else {
-            throw CIDRParseError("zone id not allowed in prefix \"\(text)\" (a prefix matches on address bits only)")
-        }
-        guard let parsed = IPAddressParser.parse(addressText) else {
-            throw CIDRParseError(
-                "bad IP address \"\(addressText)\" in \"\(text)\" (expected IPv4 like 192.0.2.0 or IPv6 like 2001:db8::)"
-            )
-        }
-
-        // A mapped address is written in IPv6, so its length counts IPv6 bits.
-        let writtenMaximum = parsed.wasMapped ? 128 : parsed.address.bitWidth
-        var length = writtenMaximum
-        if let lengthText {
-            guard let value = Self.parseLength(lengthText), value <= writtenMaximum else {
-                let family = parsed.wasMapped || writtenMaximum == 128 ? "IPv6" : "IPv4"
-                throw CIDRParseError(
-                    "bad prefix length \"\(lengthText)\" in \"\(text)\" (\(family) takes 0-\(writtenMaximum))"
-                )
-            }
-            length = value
-        }
-        if parsed.wasMapped {
-            guard length >= 96 else {
-                throw CIDRParseError(
-                    "bad prefix length \"\(length)\" in \"\(text)\" (an IPv4-mapped prefix takes 96-128; "
-                        + "shorter ones reach outside ::ffff:0:0/96)"
-                )
-            }
-            length -= 96
-        }
-
-        let network = parsed.address.masked(toLength: length)
-        self.network = network
-        self.length = length
-        self.hadHostBits = network != parsed.address
     }
 
     private init(network: IPAddress, length: Int, hadHostBits: Bool) {
@@ -74,35 +37,72 @@ public struct CIDRPrefix: Hashable, Sendable, CustomStringConvertible {
         self.hadHostBits = hadHostBits
     }
 
-    /// The rules of `init(parsing:)` on the UTF-8 bytes in one pass, for the config loader's million-line files;
-    /// nil for anything that is not a valid prefix, which then goes the long way round to find and word the error.
-    private static func parsedWithoutError(_ bytes: UnsafeBufferPointer<UInt8>) -> CIDRPrefix? {
+    /// Why the bytes are not a prefix, with the byte offset of the slash; worded only when someone reads it.
+    private enum Failure: Error {
+        case zone
+        case badAddress(slash: Int)
+        case badLength(slash: Int, family: String, maximum: Int)
+        case mappedTooShort(length: Int)
+
+        func error(in text: Substring) -> CIDRParseError {
+            let utf8 = text.utf8
+            func split(_ slash: Int) -> (address: Substring, length: Substring) {
+                let index = utf8.index(utf8.startIndex, offsetBy: slash)
+                let after = index == utf8.endIndex ? index : utf8.index(after: index)
+                return (Substring(utf8[..<index]), Substring(utf8[after...]))
+            }
+            switch self {
+            case .zone:
+                return CIDRParseError("zone id not allowed in prefix \"\(text)\" (a prefix matches on address bits only)")
+            case .badAddress(let slash):
+                return CIDRParseError(
+                    "bad IP address \"\(split(slash).address)\" in \"\(text)\" (expected IPv4 like 192.0.2.0 or IPv6 like 2001:db8::)"
+                )
+            case .badLength(let slash, let family, let maximum):
+                return CIDRParseError("bad prefix length \"\(split(slash).length)\" in \"\(text)\" (\(family) takes 0-\(maximum))")
+            case .mappedTooShort(let length):
+                return CIDRParseError(
+                    "bad prefix length \"\(length)\" in \"\(text)\" (an IPv4-mapped prefix takes 96-128; "
+                        + "shorter ones reach outside ::ffff:0:0/96)"
+                )
+            }
+        }
+    }
+
+    /// The one parser, on the UTF-8 bytes in one pass: the config loader runs it once per line of a million-line
+    /// file, and an error is only described, from the text, when it is one.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<CIDRPrefix, Failure> {
         var slash = bytes.count
         for index in bytes.indices where bytes[index] == UInt8(ascii: "/") {
             slash = index
             break
         }
-        for index in 0..<slash where bytes[index] == UInt8(ascii: "%") { return nil }
-        guard let parsed = IPAddressParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[..<slash])) else { return nil }
+        for index in 0..<slash where bytes[index] == UInt8(ascii: "%") { return .failure(.zone) }
+        guard let parsed = IPAddressParser.parse(bytes: UnsafeBufferPointer(rebasing: bytes[..<slash])) else {
+            return .failure(.badAddress(slash: slash))
+        }
+        // A mapped address is written in IPv6, so its length counts IPv6 bits.
         let writtenMaximum = parsed.wasMapped ? 128 : parsed.address.bitWidth
         var length = writtenMaximum
         if slash < bytes.count {
+            // Decimal digits only, at most three, so a sign, spaces or an overflowing number are all errors.
             let digits = bytes.count - slash - 1
-            guard digits >= 1, digits <= 3 else { return nil }
-            var value = 0
-            for byte in bytes[(slash + 1)...] {
-                guard byte &- UInt8(ascii: "0") < 10 else { return nil }
-                value = value * 10 + Int(byte &- UInt8(ascii: "0"))
+            var value: Int? = digits >= 1 && digits <= 3 ? 0 : nil
+            for byte in bytes[(slash + 1)...] where value != nil {
+                value = byte &- UInt8(ascii: "0") < 10 ? value! * 10 + Int(byte &- UInt8(ascii: "0")) : nil
             }
-            guard value <= writtenMaximum else { return nil }
+            guard let value, value <= writtenMaximum else {
+                let family = parsed.wasMapped || writtenMaximum == 128 ? "IPv6" : "IPv4"
+                return .failure(.badLength(slash: slash, family: family, maximum: writtenMaximum))
+            }
             length = value
         }
         if parsed.wasMapped {
-            guard length >= 96 else { return nil }
+            guard length >= 96 else { return .failure(.mappedTooShort(length: length)) }
             length -= 96
         }
         let network = parsed.address.masked(toLength: length)
-        return CIDRPrefix(network: network, length: length, hadHostBits: network != parsed.address)
+        return .success(CIDRPrefix(network: network, length: length, hadHostBits: network != parsed.address))
     }
 
     /// Whether `address` lies in this network. An IPv4 address never lies in an IPv6 network, nor the reverse.
@@ -113,17 +113,6 @@ public struct CIDRPrefix: Hashable, Sendable, CustomStringConvertible {
 
     /// `network/length`, with the network in canonical form (`10.0.0.0/8` for input `10.1.2.3/8`).
     public var description: String { "\(network)/\(length)" }
-
-    /// Decimal digits only, at most three, so a sign, spaces or an overflowing number are all errors.
-    private static func parseLength(_ text: Substring) -> Int? {
-        guard !text.utf8.isEmpty, text.utf8.count <= 3 else { return nil }
-        var value = 0
-        for byte in text.utf8 {
-            guard byte &- UInt8(ascii: "0") < 10 else { return nil }
-            value = value * 10 + Int(byte &- UInt8(ascii: "0"))
-        }
-        return value
-    }
 }
 
 /// Why a prefix could not be parsed, phrased for the admin: what was found, and what was expected.

@@ -44,14 +44,6 @@ enum IPAddressParser {
         var wasMapped: Bool
     }
 
-    static func parse(_ text: some StringProtocol) -> Parsed? {
-        if let result = text.utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) {
-            return result
-        }
-        // Bridged or otherwise non-contiguous strings: rare, so a copy is fine.
-        return Array(text.utf8).withUnsafeBufferPointer { parse(bytes: $0) }
-    }
-
     static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Parsed? {
         var start = 0
         var end = bytes.count

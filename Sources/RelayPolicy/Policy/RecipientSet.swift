@@ -1,62 +1,69 @@
 /// `local_recipients`: full addresses (`alice@corp.example`), or bare local parts (`postmaster`) that match in every
-/// local domain. Case-insensitive.
+/// local domain. Case-insensitive. With `delimiters` (Postfix's `recipient_delimiter`), an address with an extension
+/// (`alice+tag`) is also looked up without it (`alice`), as Postfix looks up a recipient.
+///
+/// One rule, on bytes, as `DomainSet`: `local@domain` is assembled from the canonical bytes of both parts (the domain
+/// without one trailing dot) and looked up in place.
 public struct RecipientSet: Sendable, Equatable {
-    private var addresses: Set<String> = []
-    private var localParts: Set<String> = []
-    /// Byte-level copies of the two sets for ASCII lookups; nil when an entry is not ASCII.
-    private var asciiAddresses: ASCIINameTable?
-    private var asciiLocalParts: ASCIINameTable?
+    /// The characters that separate a local part from its extension, ASCII only; empty (Postfix's default) is none.
+    public var delimiters: String = ""
+    private let addresses: NameTable
+    private let localParts: NameTable
 
     public init(_ entries: some Sequence<String>) {
+        var addresses: [[UInt8]] = []
+        var localParts: [[UInt8]] = []
         for entry in entries {
-            let lower = entry.lowercased()
-            if lower.contains("@") { addresses.insert(lower) } else { localParts.insert(lower) }
+            let name = NameKey.canonical(entry)
+            if name.contains(UInt8(ascii: "@")) { addresses.append(name) } else { localParts.append(name) }
         }
-        if let addressTable = ASCIINameTable(addresses), let localPartTable = ASCIINameTable(localParts) {
-            asciiAddresses = addressTable
-            asciiLocalParts = localPartTable
-        }
+        self.addresses = NameTable(addresses)
+        self.localParts = NameTable(localParts)
     }
 
     public func contains(localPart: String, domain: String) -> Bool {
-        if let asciiAddresses, let asciiLocalParts, let answer = Self.asciiContains(
-            localPart: localPart, domain: domain, addresses: asciiAddresses, localParts: asciiLocalParts
-        ) {
-            return answer
-        }
-        let local = localPart.lowercased()
-        return localParts.contains(local) || addresses.contains(local + "@" + DomainSet.normalize(domain))
-    }
-
-    /// The ASCII path of `contains`, nil when either part is not ASCII. `local@domain` is assembled on the stack.
-    private static func asciiContains(
-        localPart: String,
-        domain: String,
-        addresses: ASCIINameTable,
-        localParts: ASCIINameTable
-    ) -> Bool? {
-        var localPart = localPart
-        var domain = domain
-        return localPart.withUTF8 { local -> Bool? in
-            guard !local.contains(where: { $0 >= 0x80 }) else { return nil }
-            if localParts.contains(local) { return true }
-            return domain.withUTF8 { domain -> Bool? in
-                guard !domain.contains(where: { $0 >= 0x80 }) else { return nil }
-                // DomainSet.normalize: one trailing dot goes, unless it is the whole name.
-                let domainCount = domain.count > 1 && domain[domain.count - 1] == UInt8(ascii: ".") ? domain.count - 1 : domain.count
-                let total = local.count + 1 + domainCount
-                return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
-                    _ = buffer.initialize(fromContentsOf: local)
-                    buffer[local.count] = UInt8(ascii: "@")
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[(local.count + 1)...])
-                        .initialize(fromContentsOf: domain[..<domainCount])
-                    return addresses.contains(UnsafeBufferPointer(buffer))
-                }
+        NameKey.withCanonicalBytes(localPart) { local in
+            NameKey.withCanonicalBytes(domain) { domain in
+                let domain = NameKey.droppingTrailingDot(domain)
+                if containsExactly(local, domain) { return true }
+                guard !delimiters.isEmpty, let cut = Self.extensionStart(local, delimiters: delimiters) else { return false }
+                return containsExactly(UnsafeBufferPointer(rebasing: local[..<cut]), domain)
             }
         }
     }
 
+    /// `local@domain` is assembled on the stack.
+    private func containsExactly(_ local: UnsafeBufferPointer<UInt8>, _ domain: UnsafeBufferPointer<UInt8>) -> Bool {
+        if localParts.contains(local) { return true }
+        let total = local.count + 1 + domain.count
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { buffer in
+            _ = buffer.initialize(fromContentsOf: local)
+            buffer[local.count] = UInt8(ascii: "@")
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[(local.count + 1)...]).initialize(fromContentsOf: domain)
+            return addresses.contains(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// Where Postfix's `split_addr` cuts the local part: at the first delimiter character, unless that is the first
+    /// character or none is found; `postmaster`, `mailer-daemon` and `double-bounce` are never cut, nor (when `-` is
+    /// a delimiter, with Postfix's default `owner_request_special = yes`) `owner-*` and `*-request`. nil when
+    /// nothing is cut. The delimiters are ASCII, so a byte search finds only whole characters.
+    static func extensionStart(_ local: UnsafeBufferPointer<UInt8>, delimiters: String) -> Int? {
+        func equals(_ bytes: some Collection<UInt8>, _ text: StaticString) -> Bool {
+            bytes.count == text.utf8CodeUnitCount
+                && zip(bytes, UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)).allSatisfy { ASCII.lowercased($0) == $1 }
+        }
+        if equals(local, "postmaster") || equals(local, "mailer-daemon") || equals(local, "double-bounce") { return nil }
+        let set = delimiters.utf8
+        if set.contains(UInt8(ascii: "-")),
+           (local.count >= 6 && equals(local.prefix(6), "owner-")) || (local.count > 8 && equals(local.suffix(8), "-request")) {
+            return nil
+        }
+        guard let cut = local.firstIndex(where: { set.contains($0) }), cut > 0 else { return nil }
+        return cut
+    }
+
     public static func == (lhs: RecipientSet, rhs: RecipientSet) -> Bool {
-        lhs.addresses == rhs.addresses && lhs.localParts == rhs.localParts
+        lhs.addresses == rhs.addresses && lhs.localParts == rhs.localParts && Set(lhs.delimiters.utf8) == Set(rhs.delimiters.utf8)
     }
 }
