@@ -26,14 +26,61 @@ private func require(_ condition: Bool, _ message: @autoclosure () -> String, _ 
     if !condition { fatalError("property violated: \(message()) for \(text.debugDescription)") }
 }
 
+/// The key names, from show-config of the empty file (the parser's output for a fixed input, not the fuzzed one).
+private let knownKeys: Set<String> = {
+    guard let empty = try? Configuration.parse("", file: "empty.conf", baseDirectory: includeDirectory) else {
+        fatalError("the empty config does not parse")
+    }
+    return Set(empty.render().split(separator: "\n").filter { !$0.hasPrefix("#") }
+        .compactMap { $0.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) })
+}()
+
+/// An oracle that does not look at the parser's output: from the text alone, the lines a strict main.cf reader must
+/// refuse. A line starting with a blank continues the setting before it (an error when there is none); otherwise a
+/// line that is not empty and not a `#` comment must be `known_key = ...`. A reader that skipped such a line would
+/// silently drop part of a mail policy. Only what must be refused is predicted, not every error.
+private func linesThatMustBeRefused(_ text: String) -> [Int] {
+    var refused: [Int] = []
+    var sawSetting = false
+    var number = 0
+    for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+        number += 1
+        let blanksDropped = line.drop { $0 == " " || $0 == "\t" }
+        if blanksDropped.isEmpty || blanksDropped.first == "#" { continue }
+        if blanksDropped.startIndex != line.startIndex {
+            if !sawSetting { refused.append(number) }
+            continue
+        }
+        guard let equals = line.firstIndex(of: "=") else {
+            refused.append(number)
+            continue
+        }
+        // A continuation after this line may belong to it even when the line itself is refused, so only a file
+        // with no `=` line yet must refuse a continuation.
+        sawSetting = true
+        var key = line[..<equals]
+        while let last = key.last, last == " " || last == "\t" { key = key.dropLast() }
+        if !knownKeys.contains(String(key)) {
+            refused.append(number)
+        }
+    }
+    return refused
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzConfigParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     if text.contains("file:/") || text.contains("..") { return -1 }
+    let mustRefuse = linesThatMustBeRefused(text)
     let configuration: Configuration
     do {
         configuration = try Configuration.parse(text, file: "fuzz.conf", baseDirectory: includeDirectory)
+        require(mustRefuse.isEmpty, "lines \(mustRefuse) are neither settings of known keys nor comments, yet the file loaded", text)
     } catch {
+        let refusedLines = Set(error.diagnostics.filter { $0.file == "fuzz.conf" }.map(\.line))
+        for line in mustRefuse {
+            require(refusedLines.contains(line), "line \(line) must be refused; diagnostics: \(error.diagnostics)", text)
+        }
         // Every error names the file and a line; the message is never empty.
         for diagnostic in error.diagnostics {
             require(!diagnostic.message.isEmpty, "empty diagnostic", text)

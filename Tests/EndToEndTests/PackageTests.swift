@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 /// The Debian package, installed on this machine: files, user, the installed binary and unit, a rejection through a
-/// private Postfix over the packaged unix socket, then purge.
+/// private Postfix over the packaged unix socket; an upgrade to a newer version with a changed conffile, remove
+/// without purge, reinstall (and the rejection again), then purge. Without a running systemd (this machine, CI) the
+/// maintainer scripts' start, restart and stop are not exercised: see packaging/README.md.
 ///
 /// This test changes the machine (a package, a system user and group that purge keeps by design, the socket
 /// directory under /var/spool/postfix). It refuses to run when relayguard is already installed rather than replace an
@@ -25,8 +27,15 @@ struct PackageTests {
         "/usr/share/doc/relayguard/examples/gateway-unix-socket.cf",
     ]
 
-    @Test("install with apt, run the installed milter behind Postfix, purge")
-    func installRunPurge() async throws {
+    static let conffile = "/etc/relayguard/relayguard.conf"
+    /// What the admin adds to the conffile before the upgrade; it must survive upgrade, remove and reinstall.
+    static let adminChange = "\n# added by the admin (PackageTests)\nrelay_clients = 192.0.2.0/24\n"
+    /// deb-systemd-helper's enablement link (the unit's WantedBy=) and its mask, made without a running systemd.
+    static let enabledLink = "/etc/systemd/system/multi-user.target.wants/relayguard.service"
+    static let maskLink = "/etc/systemd/system/relayguard.service"
+
+    @Test("install, run behind Postfix, upgrade (changed conffile kept), remove (config kept), reinstall, purge")
+    func lifecycle() async throws {
         guard geteuid() == 0 else { throw HarnessError("the package test installs a .deb and must run as root") }
         // Several `swift test` runs in one checkout (other scratch paths) would each run this test: one at a time.
         let lock = try await MachineLock.acquire("/run/lock/relayguard-package-test.lock")
@@ -37,10 +46,46 @@ struct PackageTests {
                 + "Remove it (apt-get purge relayguard) to run this test.")
         }
         let deb = try await Self.debianPackage()
+        let scratch = try TemporaryDirectory(prefix: "relayguard-package-upgrade")
+        defer { scratch.remove() }
 
-        let install = try await run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "--no-install-recommends", deb], timeout: .seconds(300))
         do {
-            #expect(install.exitCode == 0, "\(install.summary)")
+            try await install(deb)
+            let version = try await installedVersion()
+            try await checkInstalled()
+            #expect(Self.link(Self.enabledLink) != nil, "the unit is not enabled after install")
+            try await rejectThroughPostfix()
+
+            // Upgrade to a newer version of the same package after the admin changed the conffile: dpkg keeps the
+            // admin's file without asking, since the package's own copy did not change.
+            let original = try String(contentsOfFile: Self.conffile, encoding: .utf8)
+            try (original + Self.adminChange).write(toFile: Self.conffile, atomically: false, encoding: .utf8)
+            let newer = try await Self.repack(deb, version: version + "+upgrade1", in: scratch)
+            try await install(newer)
+            #expect(try await installedVersion() == version + "+upgrade1")
+            #expect(try String(contentsOfFile: Self.conffile, encoding: .utf8) == original + Self.adminChange)
+            #expect(!FileManager.default.fileExists(atPath: Self.conffile + ".dpkg-dist"))
+            #expect(Self.link(Self.enabledLink) != nil, "the unit is no longer enabled after the upgrade")
+            let check = try await run("/usr/sbin/relayguard", ["check-config"])
+            #expect(check.exitCode == 0, "\(check.summary)")
+
+            // Remove without purge: the program and the unit go, the config stays, the unit is masked.
+            let remove = try await run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "remove", "-y", "-q", "relayguard"], timeout: .seconds(120))
+            #expect(remove.exitCode == 0, "\(remove.summary)")
+            let removed = try await run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "relayguard"])
+            #expect(removed.stdout == "deinstall ok config-files", "\(removed.summary)")
+            for file in Self.installedFiles where file != Self.conffile {
+                #expect(!FileManager.default.fileExists(atPath: file), "\(file) is still there after remove")
+            }
+            #expect(try String(contentsOfFile: Self.conffile, encoding: .utf8) == original + Self.adminChange)
+            #expect(Self.link(Self.maskLink) == "/dev/null", "the unit is not masked after remove")
+            #expect(try await run("/usr/bin/getent", ["passwd", "relayguard"]).exitCode == 0, "the user went with remove")
+
+            // Reinstall: the kept config is used as is, the unit unmasked and enabled, and the milter works.
+            try await install(newer)
+            #expect(try String(contentsOfFile: Self.conffile, encoding: .utf8) == original + Self.adminChange)
+            #expect(Self.link(Self.maskLink) == nil, "the unit is still masked after reinstall")
+            #expect(Self.link(Self.enabledLink) != nil, "the unit is not enabled after reinstall")
             try await checkInstalled()
             try await rejectThroughPostfix()
         } catch {
@@ -48,6 +93,40 @@ struct PackageTests {
             throw error
         }
         try await purge()
+    }
+
+    private func install(_ deb: String) async throws {
+        let install = try await run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "--no-install-recommends", deb], timeout: .seconds(300))
+        #expect(install.exitCode == 0, "\(install.summary)")
+        let status = try await run("/usr/bin/dpkg-query", ["-W", "-f=${Status}", "relayguard"])
+        guard status.stdout == "install ok installed" else {
+            throw HarnessError("relayguard is not installed after apt-get install \(deb)\n\(install.summary)\n\(status.summary)")
+        }
+    }
+
+    private func installedVersion() async throws -> String {
+        try await run("/usr/bin/dpkg-query", ["-W", "-f=${Version}", "relayguard"]).stdout
+    }
+
+    /// The target of the symbolic link at `path`, nil when there is none.
+    static func link(_ path: String) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: path)
+    }
+
+    /// The same package with `version` in its control file: a newer version without a second 4-minute build.
+    static func repack(_ deb: String, version: String, in directory: TemporaryDirectory) async throws -> String {
+        let tree = directory.path + "/tree"
+        let extract = try await runCommand("/usr/bin/dpkg-deb", ["-R", deb, tree])
+        guard extract.exitCode == 0 else { throw HarnessError("dpkg-deb -R failed\n\(extract.summary)") }
+        let control = tree + "/DEBIAN/control"
+        let text = try String(contentsOfFile: control, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("Version: ") ? "Version: " + version : String($0) }
+        try lines.joined(separator: "\n").write(toFile: control, atomically: false, encoding: .utf8)
+        let newer = directory.path + "/relayguard_\(version)_newer.deb"
+        let build = try await runCommand("/usr/bin/dpkg-deb", ["--root-owner-group", "-Zxz", "--build", tree, newer], timeout: .seconds(120))
+        guard build.exitCode == 0 else { throw HarnessError("dpkg-deb --build failed\n\(build.summary)") }
+        return newer
     }
 
     /// Files, conffile, user, socket directory, the installed binary, unit and config.
@@ -145,6 +224,8 @@ struct PackageTests {
         for path in Self.installedFiles + ["/etc/relayguard", "/var/spool/postfix/relayguard"] {
             #expect(!FileManager.default.fileExists(atPath: path), "\(path) is still there after purge")
         }
+        #expect(Self.link(Self.enabledLink) == nil, "\(Self.enabledLink) is still there after purge")
+        #expect(Self.link(Self.maskLink) == nil, "\(Self.maskLink) is still there after purge")
     }
 
     private func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> CommandResult {

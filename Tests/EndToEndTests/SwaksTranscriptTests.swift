@@ -46,6 +46,17 @@ import Testing
         #expect(transcript.endOfDataReply?.text == "2.0.0 Ok: queued as 157D3F781F0")
     }
 
+    @Test("message data written with CRLF line ends, as swaks writes it: the reply after \".\" is end of data")
+    func crlfMessageData() {
+        let transcript = SwaksTranscript(parsing: [
+            " -> DATA", "<-  354 End data with <CR><LF>.<CR><LF>",
+            " -> Subject: test\r\n -> \r\n -> body\r\n -> .", "<-  250 2.0.0 Ok: queued as 20B4EF78427",
+            " -> QUIT", "<-  221 2.0.0 Bye",
+        ].joined(separator: "\n"))
+        #expect(transcript.exchanges.map(\.command) == ["DATA", ".", "QUIT"])
+        #expect(transcript.endOfDataReply?.text == "2.0.0 Ok: queued as 20B4EF78427")
+    }
+
     @Test func sinkDumpRecipients() {
         let dump = """
             X-Client-Addr: 127.0.0.1

@@ -104,15 +104,21 @@ struct PolicySwapTests {
         let onA = records.filter { $0.generation % 2 == 0 }.count
         let onB = sessions - onA
         let straddled = records.filter(\.straddled).count
+        // The swap was exercised: sessions ran on both policies (the reloader swaps for as long as any decider
+        // runs, thousands of times a session), and the log names both policies' rules.
+        #expect(onA > 0 && onB > 0, "sessions on A: \(onA), on B: \(onB)")
 
         // The decision log agrees: one line per recipient, each naming a generation whose policy gave that answer.
         let decisionLines = lines.all.filter { $0.contains(" verdict=") }
         #expect(decisionLines.count == sessions * Self.recipients.count)
+        var imceaRules: [String: Int] = [:]
         for line in decisionLines where line.contains("form=imcea") {
             let generation = Int(line.field("policy") ?? "") ?? -1
             let rule = generation % 2 == 0 ? "reroute-disabled" : "reroute-allowed"
             #expect(line.field("rule") == rule, "\(line)")
+            imceaRules[line.field("rule") ?? "-", default: 0] += 1
         }
+        #expect(imceaRules == ["reroute-disabled": onA * 3, "reroute-allowed": onB * 3], "\(imceaRules)")
 
         // The counters add up to what the sessions saw.
         #expect(registry.value("relayguard_sessions_total") == sessions)

@@ -18,7 +18,7 @@ struct PostfixConfigFiles {
 
     init(layout: Layout, options: PostfixOptions) {
         mainCF = Self.render(Self.mainParameters(layout: layout, options: options))
-        masterCF = Self.masterCF(smtpdPort: layout.smtpdPort)
+        masterCF = Self.masterCF(smtpdPort: layout.smtpdPort, extraListenAddresses: options.extraListenAddresses)
     }
 
     static func mainParameters(layout: Layout, options: PostfixOptions) -> [String: String] {
@@ -49,8 +49,8 @@ struct PostfixConfigFiles {
             "default_transport": "error:5.7.0 no delivery outside the end-to-end test",
             "smtp_dns_support_level": "disabled",
             "smtpd_authorized_xclient_hosts": "127.0.0.1",
-            // XCLIENT LOGIN=bob sets the SASL login (reaching milters as {auth_authen}) only with SASL enabled.
-            "smtpd_sasl_auth_enable": "yes",
+            // smtpd_sasl_auth_enable stays off: XCLIENT LOGIN=bob sets the SASL login (reaching milters as
+            // {auth_authen}) without it (RelayRestrictionGatewayTests shows both).
             "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
             "smtpd_recipient_restrictions": recipientRestrictions(pcreTable: layout.pcreTable),
         ]
@@ -77,11 +77,11 @@ struct PostfixConfigFiles {
 
     /// Only the services a relay gateway uses, all with `chroot = n` (a chroot would need copies of
     /// /etc files in the queue directory).
-    private static func masterCF(smtpdPort: UInt16) -> String {
-        """
+    private static func masterCF(smtpdPort: UInt16, extraListenAddresses: [String]) -> String {
+        let smtpd = (["127.0.0.1"] + extraListenAddresses).map { "\($0):\(smtpdPort) inet n - n - - smtpd\n" }.joined()
+        return """
         # service type  private unpriv  chroot  wakeup  maxproc command
-        127.0.0.1:\(smtpdPort) inet n - n - - smtpd
-        pickup    unix  n       -       n       60      1       pickup
+        \(smtpd)pickup    unix  n       -       n       60      1       pickup
         cleanup   unix  n       -       n       -       0       cleanup
         qmgr      unix  n       -       n       300     1       qmgr
         rewrite   unix  -       -       n       -       -       trivial-rewrite

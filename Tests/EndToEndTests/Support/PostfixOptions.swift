@@ -20,16 +20,22 @@ struct PostfixOptions: Sendable {
     var recipientAccessPCRE: String?
     /// Extra or overriding main.cf parameters, e.g. `milter_mail_macros`. Applied last.
     var parameters: [String: String] = [:]
+    /// Loopback addresses besides 127.0.0.1 where smtpd also listens, on the same port (master.cf `host:port`
+    /// entries bind whatever `inet_interfaces` says): the milter sees the one a client connected to as
+    /// `{daemon_addr}`, which is what `relay_local_addresses` matches.
+    var extraListenAddresses: [String] = []
 
     init(
         milter: Milter? = nil,
         mynetworks: String = "127.0.0.0/8",
         recipientAccessPCRE: String? = nil,
-        parameters: [String: String] = [:]
+        parameters: [String: String] = [:],
+        extraListenAddresses: [String] = []
     ) {
         self.milter = milter
         self.mynetworks = mynetworks
         self.recipientAccessPCRE = recipientAccessPCRE
         self.parameters = parameters
+        self.extraListenAddresses = extraListenAddresses
     }
 }

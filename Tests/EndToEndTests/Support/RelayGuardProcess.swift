@@ -8,7 +8,9 @@ import Synchronization
 /// where Postfix expects it, and `log()` keeps the stderr of every run. The directory is world-readable, so a reload
 /// after the drop to `nobody` still reads the file.
 final class RelayGuardProcess: Sendable {
-    let port: UInt16
+    /// Fixed once `init` returns; `init` moves to another port when the first one was taken before relayguard bound it.
+    var port: UInt16 { portBox.withLock { $0 } }
+    private let portBox: Mutex<UInt16>
     let configPath: String
     private let binary: String
     private let directory: TemporaryDirectory
@@ -20,16 +22,30 @@ final class RelayGuardProcess: Sendable {
     /// - Parameter settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`.
     init(settings: [String] = []) async throws {
         binary = try Self.binaryPath()
-        port = try FreePort.allocate()
+        portBox = Mutex(try FreePort.allocate())
         directory = try TemporaryDirectory(prefix: "relayguard-e2e-milter")
         configPath = directory.path + "/relayguard.conf"
-        do {
-            try rewriteConfig(settings)
-            try await start()
-        } catch {
-            await stop()
-            throw error
+        // FreePort's port can still be bound by another process before relayguard binds it: then relayguard exits
+        // with "Address already in use", and the next attempt takes another port.
+        for attempt in 1...3 {
+            do {
+                try rewriteConfig(settings)
+                try await start()
+                return
+            } catch let error as PortTaken where attempt < 3 {
+                print("relayguard: \(error); retrying on another port")
+                let next = try FreePort.allocate()
+                portBox.withLock { $0 = next }
+            } catch {
+                await stop()
+                throw error
+            }
         }
+    }
+
+    private struct PortTaken: Error, CustomStringConvertible {
+        let port: UInt16
+        var description: String { "127.0.0.1:\(port) was taken before relayguard bound it" }
     }
 
     /// libmilter's socket specification, as miltertest's `sock` variable takes it.
@@ -53,12 +69,23 @@ final class RelayGuardProcess: Sendable {
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configPath)
     }
 
-    /// Starts a run on the port and waits until it accepts connections. The previous run must be gone.
+    /// Starts a run on the port and waits until it accepts connections and has logged that it listens there (so
+    /// the listener is this run's, not another process's on the same port). The previous run must be gone.
     func start() async throws {
         let child = try ChildProcess(binary, ["run", "--config", configPath])
         runs.withLock { $0.append(child) }
+        let listening = "listening on \(socket) "
         do {
-            try await FreePort.waitUntilListening(port, what: "relayguard", whileAlive: { child.isRunning })
+            try await waitUntil("relayguard to listen on \(socket)") {
+                guard child.isRunning else {
+                    let stderr = child.capturedOutput().stderr
+                    if stderr.contains("Address already in use") { throw PortTaken(port: port) }
+                    throw HarnessError("relayguard exited before listening on \(socket)")
+                }
+                return child.capturedOutput().stderr.contains(listening) && FreePort.isListening(port)
+            }
+        } catch let error as PortTaken {
+            throw error
         } catch {
             let config = (try? String(contentsOfFile: configPath, encoding: .utf8)) ?? ""
             throw HarnessError("\(error)\nconfig \(configPath):\n\(config)\n\(child.output())")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Memory and threads of the current `relayguard` run, from /proc/PID/status (-1 for a figure it cannot read).
+/// Memory, threads and connections of the current `relayguard` run, from /proc/PID/status (-1 for a figure it cannot read).
 extension RelayGuardProcess {
     /// `VmRSS` and `VmHWM` (peak), in KiB.
     func memory() -> (rssKiB: Int, peakKiB: Int) {
@@ -16,6 +16,24 @@ extension RelayGuardProcess {
     func threadCount() -> Int {
         let line = procStatus().split(separator: "\n").first { $0.hasPrefix("Threads:") }
         return line.flatMap { Int($0.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) } ?? -1
+    }
+
+    /// The connections to the milter port that the milter has not closed yet (server side ESTABLISHED or CLOSE_WAIT,
+    /// from /proc/net/tcp and tcp6): a test waits on it until the sessions its peers ended are gone on the milter's
+    /// side too.
+    func openMilterConnections() -> Int {
+        let hexPort = String(format: ":%04X", port)
+        var count = 0
+        for table in ["/proc/\(processIdentifier)/net/tcp", "/proc/\(processIdentifier)/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                // sl local_address rem_address st; st 01 is ESTABLISHED, 08 CLOSE_WAIT (the peer closed, the milter not).
+                guard fields.count > 3, fields[1].hasSuffix(hexPort), fields[3] == "01" || fields[3] == "08" else { continue }
+                count += 1
+            }
+        }
+        return count
     }
 
     private func procStatus() -> String {

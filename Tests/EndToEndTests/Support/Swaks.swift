@@ -14,6 +14,9 @@ struct XClient: Sendable {
         self.login = login
     }
 
+    /// Postfix's XCLIENT value for "this client has no address": Postfix then treats the client as unknown.
+    static let unavailable = XClient("[UNAVAILABLE]")
+
     var attributes: String {
         var attributes = "ADDR=" + (address.contains(":") ? "IPV6:" + address : address)
         if let login {
@@ -48,15 +51,17 @@ struct SwaksResult: Sendable {
 /// is refused it sends QUIT and exits non-zero (24, or 23 for MAIL). Those exits are results, not errors: read the
 /// replies. Only a dialogue without a greeting (no connection) throws.
 enum Swaks {
+    /// - Parameter server: the address to connect to: 127.0.0.1, or one of `PostfixOptions.extraListenAddresses`.
     static func send(
         to postfix: PostfixInstance,
         from sender: String = "sender@outside.example",
         recipients: [String],
         client: XClient,
+        server: String = "127.0.0.1",
         quitAfter: String? = nil
     ) async throws -> SwaksResult {
         var arguments = [
-            "--server", "127.0.0.1:\(postfix.smtpPort)",
+            "--server", "\(server):\(postfix.smtpPort)",
             "--helo", "client.test",
             "--xclient", client.attributes,
             "--from", sender,

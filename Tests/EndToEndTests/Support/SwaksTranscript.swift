@@ -16,7 +16,10 @@ struct SwaksTranscript: Sendable {
         var exchanges: [Exchange] = []
         var lastCommand = ""
         var pending: (code: Int, lines: [String])?
-        for rawLine in transcript.split(separator: "\n", omittingEmptySubsequences: false) {
+        // swaks writes the message data with CRLF line ends; "\r\n" is one Character, so split(separator: "\n")
+        // would leave the whole body, final "." included, as one line.
+        let lines = transcript.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for rawLine in lines {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.hasPrefix(" -> ") {
                 lastCommand = String(line.dropFirst(4))
