@@ -36,6 +36,16 @@ public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
             || raw.first.map { $0.isWhitespace } == true || raw.last.map { $0.isWhitespace } == true,
             "angle brackets do not change the form", raw)
 
+    // A layer's payload routes exactly when its decoded body, or the address it hands on, carries @, % or ! (the
+    // X400 reading counts a DDA only through that address, RFC 2156 mappings applied).
+    func routes(_ text: String?) -> Bool {
+        text?.utf8.contains { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "!") } == true
+    }
+    for layer in decoded.layers {
+        require(layer.payloadRoutes == (routes(layer.body) || routes(layer.smtpAddress)),
+                "payloadRoutes iff the body or the handed-on address routes (layer \(layer.type.debugDescription))", raw)
+    }
+
     // The policy's security properties.
     let isSMTPLayer = decoded.layers.contains {
         $0.type == "SMTP" || ($0.type == "X400" && ($0.smtpAddress != nil || $0.payloadRoutes))
@@ -51,6 +61,11 @@ public func fuzzAddressDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     let payloadRoutes = decoded.layers.contains { $0.payloadRoutes }
     let mustDeny = decoded.form.isRouted || isSMTPLayer || isRejectType || imceaRouted || payloadRoutes
     let byDefault = defaultPolicy.decide(raw, client: outside)
+    // The differential property of issue 10: whatever the type, a layer whose decoded payload names another hop is
+    // denied to an outside client with reroute = no, judged from the decoded text rather than the decoder's flag.
+    if decoded.layers.contains(where: { routes($0.body) || routes($0.smtpAddress) }) {
+        require(byDefault.denies, "a decoded payload that routes is denied (got \(byDefault.rule))", raw)
+    }
     if mustDeny {
         require(byDefault.verdict == .reject, "default policy denies routed/IMCEA SMTP (got \(byDefault.rule))", raw)
     } else {

@@ -110,6 +110,10 @@ public struct Configuration: Sendable {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_exempt_types"), message:
                 "imcea_exempt_types: \(type) is also in imcea_reroute_types, which makes it a reroute attempt whatever its payload; remove it from one of them"))
         }
+        if policy.imceaExemptTypes.contains("SMTP") && !policy.imceaRerouteTypes.contains("SMTP") {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_exempt_types"), message:
+                "imcea_exempt_types: SMTP exempts IMCEASMTP, the address Exchange decapsulates and relays to the internet", severity: .warning))
+        }
         for type in policy.imceaExemptTypes.intersection(policy.imceaRejectTypes).sorted() {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("imcea_exempt_types"), message:
                 "imcea_exempt_types: \(type) has no effect: imcea_reject_types rejects it first", severity: .warning))

@@ -31,6 +31,13 @@ struct HostileRecipientTests {
         Hostile(family: "imcea-x400-quoted", argument: "<\"IMCEAX400-c=US;dda:SMTP=victim@elsewhere.com\"@corp.example>"),
         Hostile(family: "imcea-x400-escaped-semicolons", argument: "<IMCEAX400-c=US+3Bdda+3ASMTP=victim+40elsewhere+2Ecom@corp.example>"),
         Hostile(family: "imcea-x400-slash", argument: "<IMCEAX400-_c=US_dda+3ARFC-822=victim+40elsewhere+2Ecom_@corp.example>"),
+        // Issue 10: the X.400 text form as Exchange reads it, and payloads that route under any IMCEA type.
+        Hostile(family: "imcea-x400-tab", argument: "<IMCEAX400-c=US+3Ba=+20+3Bp=Org+3Bo=Site+3Bs=victim+3B+09dda+3ASMTP=victim+40elsewhere+2Ecom@corp.example>"),
+        Hostile(family: "imcea-x400-rfc2156", argument: "<IMCEAX400-c=US+3Bd+5Cda+3ARFC822+20=victim+28a+29elsewhere+2Ecom@corp.example>"),
+        Hostile(family: "imcea-notes", argument: "<IMCEANOTES-victim+40elsewhere+2Ecom@corp.example>"),
+        Hostile(family: "imcea-fax", argument: "<IMCEAFAX-victim+25elsewhere+2Ecom@corp.example>"),
+        Hostile(family: "imcea-mobile", argument: "<IMCEAMOBILE-elsewhere+2Ecom+21victim@corp.example>"),
+        Hostile(family: "imcea-type-nearmiss", argument: "<IMCEASMTP+20-victim+40elsewhere+2Ecom@corp.example>"),
         Hostile(family: "imcea-hex +4", argument: "<IMCEASMTP-victim+4+40elsewhere+2Ecom@corp.example>"),
         Hostile(family: "imcea-hex +ZZ", argument: "<IMCEASMTP-victim+ZZ+40elsewhere+2Ecom@corp.example>"),
         Hostile(family: "imcea-hex +00", argument: "<IMCEASMTP-victim+00+40elsewhere+2Ecom@corp.example>"),
@@ -230,6 +237,29 @@ struct HostileRecipientTests {
                 print("hostile recipients: \(probes.count) sent (\(probes.count - Self.samples.count) corpus rows, \(Self.samples.count) samples), "
                     + "\(byRelayGuard) refused by RelayGuard, \(probes.count - byRelayGuard) by Postfix; "
                     + "not sendable on one line: \(unsendable)\n" + table.joined(separator: "\n"))
+            }
+        }
+    }
+
+    /// Issue 10 section 2: only a payload that names another hop is a reroute attempt; a legacyExchangeDN (real mail
+    /// after migrations) and connector addresses without `@`, `%` or `!` are delivered.
+    @Test("IMCEA payloads that name no other hop are delivered (a legacyExchangeDN, a fax number, a Notes name)")
+    func encapsulatedWithoutRoutingIsDelivered() async throws {
+        let kept = ["IMCEAEX-_O=CORP_OU=EXCHANGE+20ADMINISTRATIVE+20GROUP_CN=RECIPIENTS_CN=alice@corp.example",
+                    "IMCEAFAX-+2B1+20555+201234@corp.example", "IMCEANOTES-Bob+20Smith_Contoso@corp.example"]
+        let samples = kept.map { Hostile(family: "kept", argument: "<\($0)>", refusedBy: .postfix) }
+        try await withRelayGuard { milter in
+            let options = PostfixOptions(milter: milter.postfixMilter(), parameters: Self.postfixParameters)
+            try await withPostfix(options) { postfix in
+                let replies = try Self.send(samples, to: postfix)
+                try await postfix.waitForQueueToDrain()
+                #expect(replies.map(\.code) == [250, 250, 250], "\(replies)")
+                let passed = milter.log().split(separator: "\n").compactMap(MilterDecisionLine.init)
+                    .filter { $0["rule"] == "pass" }.compactMap(\.recipient)
+                // The log names the parsed {rcpt_addr} when both pass, which Postfix hands over lowercased.
+                #expect(Set(passed.map { $0.lowercased() }) == Set((kept + [Self.delivered]).map { "<\($0)>".lowercased() }),
+                        "\(passed)")
+                #expect(try postfix.sink.recipients().sorted() == (kept + [Self.delivered]).sorted())
             }
         }
     }

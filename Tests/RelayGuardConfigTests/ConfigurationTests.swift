@@ -112,6 +112,7 @@ struct ConfigurationTests {
         ("relay_clients = 192.0.2.0/24", "relayguard.conf:1: warning: relay_clients has no effect"),
         ("mode = enforce\nmode = report", "relayguard.conf:2: warning: mode is also set on line 1"),
         ("imcea_exempt_types = NOTES x500", "relayguard.conf:1: warning: imcea_exempt_types: X500 has no effect: imcea_reject_types rejects it first"),
+        ("imcea_reroute_types = X400\nimcea_exempt_types = smtp", "relayguard.conf:2: warning: imcea_exempt_types: SMTP exempts IMCEASMTP"),
     ])
     func warns(text: String, expected: String) throws {
         let warnings = try Self.parse(text).warnings.map(\.description)
