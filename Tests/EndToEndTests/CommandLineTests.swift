@@ -122,27 +122,20 @@ struct CommandLineTests {
         ], "\(result.summary)")
     }
 
-    /// Issue 10 §7: 20,000 arguments took 17 s (swift-argument-parser removed each operand from an array).
-    @Test("decode and explain take time linear in the number of recipients")
+    /// Issue 10 §7: 20,000 arguments took 17 s (swift-argument-parser removed each operand from an array). Speed is
+    /// not asserted here (BENCHMARKS.md's rule); the functional part is: every operand and every line of standard
+    /// input gets its line. The command timeout is only a hang guard: the quadratic parser needed minutes here.
+    @Test("decode and explain answer 20,000 recipients, as arguments and from standard input")
     func manyRecipients() async throws {
         let recipients = (1...20_000).map { "user\($0)@corp.test" }
-        let clock = ContinuousClock()
-        let start = clock.now
-        let decode = try await Self.relayguard(["decode"] + recipients, timeout: .seconds(120))
-        let decodeTime = clock.now - start
+        let decode = try await Self.relayguard(["decode"] + recipients, timeout: .seconds(300))
         #expect(decode.exitCode == 0)
         #expect(Self.lines(decode.stdout).count == 20_000)
-        let explainStart = clock.now
+        #expect(Self.lines(decode.stdout).last?.hasSuffix("recipient=<user20000@corp.test>") == true)
         let explain = try await Self.relayguard(["explain", "--client-ip", "203.0.113.9", "-"],
-                                                input: recipients.joined(separator: "\n"), timeout: .seconds(120))
-        let explainTime = clock.now - explainStart
+                                                input: recipients.joined(separator: "\n"), timeout: .seconds(300))
         #expect(explain.exitCode == 0)
         #expect(Self.lines(explain.stdout).count == 20_000)
-        // Debug build on 2 shared cores: 0.3-4 s and 4-12 s depending on the load; the quadratic parser took 111 s for
-        // 10,000 arguments to decode (so minutes for 20,000). The bounds leave room for a loaded machine.
-        #expect(decodeTime < .seconds(30), "decode: \(decodeTime)")
-        #expect(explainTime < .seconds(60), "explain: \(explainTime)")
-        print("20,000 recipients: decode \(decodeTime), explain from standard input \(explainTime)")
     }
 
     @Test("check-config: exit 0 with the local_domains note, 78 with file:line errors")

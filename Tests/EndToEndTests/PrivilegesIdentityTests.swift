@@ -23,7 +23,8 @@ struct PrivilegesIdentityTests {
         guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
         let directory = try TemporaryDirectory(prefix: "relayguard-identity")
         defer { directory.remove() }
-        let socket = directory.path + "/milter.sock"
+        // The socket is bound as the service account (PrivilegesTests): its directory is nobody's.
+        let socket = try directory.subdirectory("socket", owner: "nobody") + "/milter.sock"
         let path = try directory.write("socket = unix:\(socket)\n" + config, to: "relayguard.conf")
         // Through env -u, so that an inherited RELAYGUARD_ALLOW_ROOT=1 (scripts/test) does not decide for the test.
         let milter = try ChildProcess("/usr/bin/env", ["-u", "RELAYGUARD_ALLOW_ROOT", try RelayGuardProcess.binaryPath(), "run"]
