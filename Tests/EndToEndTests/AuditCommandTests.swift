@@ -40,6 +40,7 @@ struct AuditCommandTests {
             #expect(stdin.exitCode == 1, "\(stdin.summary)")
             #expect(stdin.stdout.contains("Encapsulated or routed recipients Postfix accepted and delivered: 1"), "\(stdin.summary)")
             #expect(stdin.stdout.contains("victim@elsewhere.com"), "\(stdin.summary)")
+            print("audit of Postfix alone's log:\n\(stdin.stdout)")
         }
     }
 

@@ -36,6 +36,11 @@ struct ProbeCommandTests {
             for family in ["imcea-smtp", "imcea-smtp-lowercase", "imcea-utf8", "imcea-x400", "imcea-nested", "imcea-notes", "imcea-fax"] {
                 #expect(holes.contains(family), "\(family) should be a hole of Postfix alone: \(outcome)")
             }
+            // The transcript the README shows.
+            let table = try await runCommand(try RelayGuardProcess.binaryPath(),
+                ["probe", "--port", String(postfix.smtpPort), "127.0.0.1", "corp.example"], timeout: .seconds(120))
+            #expect(table.exitCode == 1, "\(table.summary)")
+            print("probe of Postfix alone:\n\(table.stdout)")
             let imcea = try #require(results.first { $0["family"] as? String == "imcea-smtp" })
             #expect(imcea["decodes_to"] as? String == "victim@relayguard-probe.invalid")
             // Nothing was delivered: the probe never sends DATA.
