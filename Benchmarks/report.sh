@@ -52,8 +52,8 @@ function verdict(ok) { return ok ? "met" : "**missed**" }
         split(section, p, "-"); r = p[2]
         e2e[r, label] = value
         add("e2e" SUBSEP label, value)
-    } else if (section == "audit") {
-        add("audit" SUBSEP label SUBSEP key, value)
+    } else if (section == "audit" || section == "probe") {
+        add(section SUBSEP label SUBSEP key, value)
     } else {
         single[section, label, key] = value
     }
@@ -167,6 +167,22 @@ END {
     idle = single["idle", "relayguard", "rss_kb"] / 1024
     printf "Idle RSS with the default config (embedded defaults plus `user = nobody`): **%.1f MB** (target < 30 MB: %s); the C same-logic milter after the whole protocol benchmark: %.1f MB.\n\n",
         idle, verdict(idle < 30), single["idle", "same-logic", "rss_kb"] / 1024
+
+    print "## Probe: relayguard probe against a private gateway"
+    print ""
+    print "The built-in test set (nmap smtp-open-relay families, each also at the address literal, every IMCEA family,"
+    print "Domino lists) against a private Postfix relaying corp.example whose mynetworks does not hold the prober, alone"
+    print "and with RelayGuard; MAIL, RCPT and RSET per test, a new SMTP session every 8 tests, never DATA."
+    print ""
+    print "| gateway | tests | accepted | seconds a run (median) | tests/s |"
+    print "| --- | ---: | ---: | ---: | ---: |"
+    split("probe-none probe-relayguard", gateways, " ")
+    for (i = 1; i <= 2; i++) {
+        g = gateways[i]; secs = median(values["probe" SUBSEP g SUBSEP "seconds"]); n = median(values["probe" SUBSEP g SUBSEP "tests"])
+        printf "| %s | %d | %d | %.3f | %.0f |\n", (g == "probe-none" ? "Postfix alone" : "Postfix + RelayGuard"), n,
+            median(values["probe" SUBSEP g SUBSEP "accepted"]), secs, ratio(n, secs)
+    }
+    print ""
 
     print "## Audit: relayguard audit over a generated mail log (one core)"
     print ""

@@ -84,6 +84,12 @@ struct BenchmarkSmokeTests {
             audit relayguard rss_kb 21504
             audit grep mb_s 1700.0
             audit relayguard deliveries 1200
+            probe probe-none seconds 0.400
+            probe probe-none tests 26
+            probe probe-none accepted 11
+            probe probe-relayguard seconds 0.520
+            probe probe-relayguard tests 26
+            probe probe-relayguard accepted 0
 
             """.write(toFile: directory.path + "/results", atomically: true, encoding: .utf8)
         try "| policy table |\n".write(toFile: directory.path + "/policy.md", atomically: true, encoding: .utf8)
@@ -94,12 +100,13 @@ struct BenchmarkSmokeTests {
             timeout: .seconds(60)
         )
         #expect(result.exitCode == 0, "\(result.summary)")
-        for heading in ["## Milter protocol", "## End to end", "## Scale", "## Audit", "## Policy"] {
+        for heading in ["## Milter protocol", "## End to end", "## Scale", "## Probe", "## Audit", "## Policy"] {
             #expect(result.stdout.contains("\n" + heading), "\(heading)")
         }
         #expect(result.stdout.contains("| 1 | 1000 | 1100 | 0.91x met | 130 | 100 | 1.30x **missed** |"), "\(result.stdout)")
         #expect(result.stdout.contains("| policy table |"))
         #expect(result.stdout.contains("| relayguard audit --json | 160 | 21.0 |"), "\(result.stdout)")
+        #expect(result.stdout.contains("| Postfix + RelayGuard | 26 | 0 | 0.520 | 50 |"), "\(result.stdout)")
         #expect(result.stdout.contains("at least 100 MB/s on one core (met, 0.10x grep), peak RSS under 100 MB on a 1 GB log (met)"), "\(result.stdout)")
     }
 
