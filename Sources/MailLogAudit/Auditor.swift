@@ -53,21 +53,25 @@ public struct Auditor {
     /// Reads every line of `fd`: syslog text, or `journalctl -o export` when it starts with `__CURSOR=`.
     public mutating func read(_ fd: Int32, name: String) throws(AuditError) {
         report.files.append(name)
-        var journal: JournalExport?
-        var first = true
-        try LineReader.forEachLine(fd) { line in
-            report.lines += 1
-            if first {
-                first = false
-                if line.hasPrefix("__CURSOR=") { journal = JournalExport() }
-            }
-            if journal != nil {
-                if let entry = journal!.add(line) { entry.withMessage { process(journal: $0, realtime: $1) } }
-            } else {
+        // The first bytes tell the format; they are handed on rather than read again (a pipe cannot be rewound).
+        var head: [UInt8] = []
+        var byte: UInt8 = 0
+        while head.count < 9 {
+            let count = Glibc.read(fd, &byte, 1)
+            if count < 0, errno == EINTR { continue }
+            guard count == 1 else { break }
+            head.append(byte)
+            if byte == 0x0A { break }
+        }
+        if head.elementsEqual("__CURSOR=".utf8) {
+            let fields = try JournalExport.forEachEntry(fd, initial: head) { process(journal: $0, realtime: $1) }
+            report.lines += fields
+        } else {
+            try LineReader.forEachLine(fd, initial: head) { line in
+                report.lines += 1
                 process(line: line)
             }
         }
-        if let entry = journal?.finish() { entry.withMessage { process(journal: $0, realtime: $1) } }
     }
 
     mutating func process(line: Bytes) {

@@ -10,23 +10,23 @@ struct LineReader {
     static let maximumLine = 64 * 1024
     private static let blockSize = 1 << 20
 
-    /// Calls `body` with every line of `fd` until end of file. Throws the errno of a failed read.
-    static func forEachLine(_ fd: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(AuditError) {
+    /// Calls `body` with every line of `initial` followed by `fd`, until end of file. Throws the errno of a failed
+    /// read. `initial` holds bytes already read from `fd` (to tell its format), at most a few.
+    static func forEachLine(_ fd: Int32, initial: [UInt8] = [], _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(AuditError) {
         let capacity = blockSize + maximumLine
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
-        var filled = 0
+        var filled = min(initial.count, capacity)
+        initial.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: filled) }
         var skippingLongLine = false
-        while true {
+        var atEnd = false
+        while !atEnd {
             let count = read(fd, buffer + filled, capacity - filled)
             if count < 0 {
                 if errno == EINTR { continue }
                 throw AuditError("read failed: \(String(cString: strerror(errno)))")
             }
-            if count == 0 {
-                if filled > 0, !skippingLongLine { body(UnsafeBufferPointer(start: buffer, count: filled)) }
-                return
-            }
+            atEnd = count == 0
             filled += count
             var start = 0
             while start < filled,
@@ -41,7 +41,10 @@ struct LineReader {
                 start = end + 1
             }
             let rest = filled - start
-            if rest >= maximumLine {
+            if atEnd {
+                // The last line, without a line break.
+                if rest > 0, !skippingLongLine { body(UnsafeBufferPointer(start: buffer + start, count: rest)) }
+            } else if rest >= maximumLine {
                 // A line longer than the limit: hand over its start once, skip the rest up to its line break.
                 if !skippingLongLine { body(UnsafeBufferPointer(start: buffer + start, count: maximumLine)) }
                 skippingLongLine = true

@@ -32,7 +32,11 @@ final class IdleReaper: @unchecked Sendable {
         interval = UInt32(min(max(timeout / 2, 1), 60))
         scratch = open("/dev/null", O_RDONLY | O_CLOEXEC)
         empty = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        guard scratch >= 0, empty >= 0 else { return nil }
+        guard scratch >= 0, empty >= 0 else {
+            if scratch >= 0 { close(scratch) }
+            if empty >= 0 { close(empty) }
+            return nil
+        }
     }
 
     /// Starts the thread, for the life of the process.

@@ -6,7 +6,8 @@ struct RelayGuardSocket {
     let queueDirectory: String
 
     /// How main.cf should spell the socket: `inet:HOST:PORT`, or a unix path relative to the queue directory when the
-    /// socket is inside it (that spelling works for chrooted and unchrooted smtpd alike).
+    /// socket is inside it (`unix:relayguard/relayguard.sock`): Postfix's daemons run in the queue directory, so a
+    /// relative path works for chrooted and unchrooted smtpd alike, where `/relayguard/...` works only chrooted.
     var postfixSpelling: String {
         switch socket {
         case .inet(let port, let host):
@@ -14,7 +15,7 @@ struct RelayGuardSocket {
         case .inet6(let port, let host):
             return "inet:[\(host.isEmpty || host == "::" ? "::1" : host)]:\(port)"
         case .unix(let path):
-            if let inside = pathInsideQueueDirectory(path) { return "unix:\(inside)" }
+            if let inside = pathInsideQueueDirectory(path) { return "unix:\(inside.dropFirst())" }
             return "unix:\(path)"
         }
     }

@@ -79,19 +79,21 @@ public struct WiringCheck {
 
     private func milterDefaults() -> [Finding] {
         var findings: [Finding] = []
+        // The action Postfix takes when RelayGuard fails, wherever it is decided for RelayGuard's entry: the entry's
+        // own default_action, else the service's -o milter_default_action, else main.cf's.
         var actions: [(location: String, action: String, fix: String)] = []
         for service in smtpdServices {
-            if let action = service.overrides["milter_default_action"] {
-                actions.append(("master.cf: \(service.id)", action, "postconf -P '\(service.id)/milter_default_action=tempfail'"))
-            }
             for entry in MilterEntry.list(service.value("smtpd_milters", in: postfix))
             where relayGuard.isReached(by: entry.address, chrooted: service.isChrooted) {
                 if let action = entry.settings["default_action"] {
-                    actions.append(("main.cf: smtpd_milters", action, "remove default_action=\(action) from RelayGuard's { } entry"))
+                    actions.append((location(service, "smtpd_milters"), action, "remove default_action=\(action) from RelayGuard's { } entry"))
+                } else if let action = service.overrides["milter_default_action"] {
+                    actions.append(("master.cf: \(service.id)", action, "postconf -P '\(service.id)/milter_default_action=tempfail'"))
+                } else {
+                    actions.append(("main.cf: milter_default_action", value("milter_default_action"), "postconf -e 'milter_default_action = tempfail'"))
                 }
             }
         }
-        actions.append(("main.cf: milter_default_action", value("milter_default_action"), "postconf -e 'milter_default_action = tempfail'"))
         var seen: Set<String> = []
         for (location, action, fix) in actions where seen.insert(location + action).inserted {
             switch action {

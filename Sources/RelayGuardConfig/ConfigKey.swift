@@ -119,8 +119,9 @@ extension ConfigKey {
             c.daemon.socketMode = mode
         },
         // The connection idles while Postfix waits on the SMTP client: up to smtpd_timeout (300 s) per command, and
-        // the whole message transfer (no body events are asked for). libmilter's own default is 7210 s.
-        ConfigKey(name: "timeout", defaultValue: "900",
+        // the whole message transfer (no body events are asked for), so the default is libmilter's own 7210 s: a
+        // shorter one would cut a slow DATA and tempfail that message on every retry.
+        ConfigKey(name: "timeout", defaultValue: "7210",
                   help: "seconds an idle milter connection is kept (libmilter's smfi_settimeout); above Postfix's smtpd_timeout") { v, c, d in
             guard v.text.allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(v.text), (1...86400).contains(seconds) else {
                 d.append(v.diagnostic("expected whole seconds from 1 to 86400, got \"\(v.text)\""))

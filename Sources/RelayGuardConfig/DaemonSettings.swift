@@ -9,7 +9,7 @@ public struct DaemonSettings: Sendable, Equatable {
     /// Permissions of a unix socket.
     public var socketMode: UInt16 = 0o660
     /// Seconds libmilter waits for the MTA's next command on a connection before closing it (`smfi_settimeout`).
-    public var timeout = 900
+    public var timeout = 7210
     public var log: LogTarget = .stderr
     public var syslogFacility = "mail"
     public var logLevel: LogLevel = .info

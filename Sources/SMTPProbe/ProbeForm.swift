@@ -57,7 +57,8 @@ public struct ProbeForm: Sendable, Equatable, Codable {
     public static func parse(_ text: String, file: String, domain: String, literal: String?, target: String) throws(ProbeError) -> [ProbeForm] {
         let (user, targetDomain) = split(target)
         var forms: [ProbeForm] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // isNewline, not "\n": a CRLF file's "\r\n" is one Character, which a split on "\n" never finds.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmed(" \t\r")
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let space = line.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
@@ -70,12 +71,17 @@ public struct ProbeForm: Sendable, Equatable, Codable {
             }
             recipient = recipient.replacingOccurrences(of: "{domain}", with: domain).replacingOccurrences(of: "{target}", with: target)
                 .replacingOccurrences(of: "{user}", with: user).replacingOccurrences(of: "{target_domain}", with: targetDomain)
-            guard !recipient.contains("\r"), !recipient.contains("\n"), !recipient.contains("\0") else {
+            guard !ProbeForm.hasLineBreakOrNUL(recipient) else {
                 throw ProbeError("\(file):\(index + 1): a recipient cannot contain CR, LF or NUL")
             }
             forms.append(ProbeForm(family: String(line[..<space]), recipient: recipient))
         }
         return forms
+    }
+
+    /// CR, LF or NUL anywhere, judged on bytes: a CR LF pair is one Character and equals neither "\r" nor "\n".
+    public static func hasLineBreakOrNUL(_ text: String) -> Bool {
+        text.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
     }
 
     static func split(_ address: String) -> (user: String, domain: String) {

@@ -76,18 +76,28 @@ final class SMTPConnection {
         return "[\(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))]"
     }
 
-    /// Sends `line` and CRLF, then reads the reply.
+    /// Sends `line` and CRLF, then reads the reply, all within one timeout: a server that trickles a byte at a time
+    /// cannot stretch a command past it.
     func command(_ line: String) throws(ProbeError) -> SMTPReply {
-        try send(line + "\r\n")
-        return try readReply(after: line)
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
+        try send(line + "\r\n", deadline: deadline)
+        return try readReply(after: line, deadline: deadline)
     }
 
-    private func send(_ text: String) throws(ProbeError) {
+    /// Milliseconds left until `deadline`, for poll; 0 when it has passed.
+    private func remaining(_ deadline: ContinuousClock.Instant) -> Int32 {
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else { return 0 }
+        let (seconds, attoseconds) = left.components
+        return Int32(min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
+    }
+
+    private func send(_ text: String, deadline: ContinuousClock.Instant) throws(ProbeError) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             var pollFD = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            guard poll(&pollFD, 1, timeoutMilliseconds) == 1 else { throw ProbeError("the server stopped reading") }
+            guard poll(&pollFD, 1, remaining(deadline)) == 1 else { throw ProbeError("the server stopped reading") }
             let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count < 0 {
                 if errno == EAGAIN || errno == EINTR { continue }
@@ -97,11 +107,12 @@ final class SMTPConnection {
         }
     }
 
-    /// Reads one reply, multi-line (`250-...` then `250 ...`) included.
-    func readReply(after command: String = "connect") throws(ProbeError) -> SMTPReply {
+    /// Reads one reply, multi-line (`250-...` then `250 ...`) included, by `deadline` (one timeout from now).
+    func readReply(after command: String = "connect", deadline: ContinuousClock.Instant? = nil) throws(ProbeError) -> SMTPReply {
+        let deadline = deadline ?? ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         var lines: [String] = []
         while true {
-            let line = try readLine(after: command)
+            let line = try readLine(after: command, deadline: deadline)
             let bytes = Array(line.utf8)
             guard bytes.count >= 3, let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)), (200...599).contains(code) else {
                 throw ProbeError("not an SMTP reply after \(Self.verb(command)): \"\(line.prefix(80))\"")
@@ -112,7 +123,7 @@ final class SMTPConnection {
         }
     }
 
-    private func readLine(after command: String) throws(ProbeError) -> String {
+    private func readLine(after command: String, deadline: ContinuousClock.Instant) throws(ProbeError) -> String {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 var line = Array(buffer[..<newline])
@@ -122,7 +133,7 @@ final class SMTPConnection {
             }
             if buffer.count > 4096 { throw ProbeError("a reply line longer than 4096 bytes after \(Self.verb(command))") }
             var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pollFD, 1, timeoutMilliseconds)
+            let ready = poll(&pollFD, 1, remaining(deadline))
             if ready == 0 {
                 throw ProbeError("no reply within \(Double(timeoutMilliseconds) / 1000) s after \(Self.verb(command))")
             }

@@ -48,7 +48,7 @@ struct Probe: ParsableCommand {
         if !target.contains("@") { throw ValidationError("--target: an address with @") }
         if noBuiltIn && forms == nil { throw ValidationError("--no-builtin needs --forms") }
         for (name, value) in [("HOST", host), ("DOMAIN", domain), ("--helo", helo), ("--from", from), ("--target", target)]
-        where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" || $0 == " " }) {
+        where ProbeForm.hasLineBreakOrNUL(value) || value.utf8.contains(0x20) {
             throw ValidationError("\(name): no spaces, CR, LF or NUL")
         }
     }

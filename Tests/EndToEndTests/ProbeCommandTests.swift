@@ -89,6 +89,17 @@ struct ProbeCommandTests {
         #expect(result.stderr.contains("no reply within 1.0 s after connect"), "\(result.summary)")
     }
 
+    @Test("a tarpit that trickles its greeting cannot stretch a reply past the timeout: exit 2")
+    func trickle() async throws {
+        let server = try ScriptedSMTPServer(.trickle)
+        defer { server.stop() }
+        let result = try await runCommand(try RelayGuardProcess.binaryPath(),
+            ["probe", "--port", String(server.port), "--timeout", "1", "127.0.0.1", "corp.example"], timeout: .seconds(30))
+        #expect(result.exitCode == 2, "\(result.summary)")
+        // A deadline per poll would have read the whole greeting (a byte every 0.4 s, 11 s) and failed later, at EHLO.
+        #expect(result.stderr.contains("no reply within 1.0 s after connect"), "\(result.summary)")
+    }
+
     @Test("nothing listening: exit 2, the reason")
     func refusedConnection() async throws {
         let result = try await runCommand(try RelayGuardProcess.binaryPath(),

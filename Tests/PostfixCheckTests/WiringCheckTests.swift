@@ -115,6 +115,10 @@ struct WiringCheckTests {
         Case(name: "per-milter default_action=accept",
              main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "{ unix:/relayguard/relayguard.sock, default_action=accept }"),
              codes: ["milter-fails-open"]),
+        Case(name: "main.cf accept, but RelayGuard's entry fails closed on its own",
+             main: cleanMain.replacingOccurrences(of: "milter_default_action = tempfail", with: "milter_default_action = accept")
+                .replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "{ unix:/relayguard/relayguard.sock, default_action=tempfail }"),
+             codes: []),
         Case(name: "milter_default_action = shutdown",
              main: cleanMain.replacingOccurrences(of: "milter_default_action = tempfail", with: "milter_default_action = shutdown"),
              codes: ["milter-default-shutdown"]),
@@ -146,9 +150,9 @@ struct WiringCheckTests {
     @Test("the fix for a missing milter names the socket as a chrooted smtpd must")
     func fixText() throws {
         let found = try findings(main: cleanMain.replacingOccurrences(of: "unix:/relayguard/relayguard.sock", with: "inet:127.0.0.1:8891"))
-        #expect(found.first?.fix == "postconf -e 'smtpd_milters = inet:127.0.0.1:8891, unix:/relayguard/relayguard.sock'")
+        #expect(found.first?.fix == "postconf -e 'smtpd_milters = inet:127.0.0.1:8891, unix:relayguard/relayguard.sock'")
         let service = try findings(main: cleanMain, extraServices: "submission inet n - y - - smtpd\n  -o smtpd_milters=\n")
-        #expect(service.first?.fix == "postconf -P 'submission/inet/smtpd_milters=unix:/relayguard/relayguard.sock'")
+        #expect(service.first?.fix == "postconf -P 'submission/inet/smtpd_milters=unix:relayguard/relayguard.sock'")
         #expect(service.first?.location == "master.cf: submission/inet")
     }
 

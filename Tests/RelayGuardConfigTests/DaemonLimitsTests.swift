@@ -14,8 +14,8 @@ struct DaemonLimitsTests {
 
     @Test func timeoutDefaultsAboveSMTPDTimeout() throws {
         let configuration = try #require(Self.load("").configuration)
-        #expect(configuration.daemon.timeout == 900)
-        #expect(configuration.effective.contains { $0.key == "timeout" && $0.value == "900" && $0.isDefault })
+        #expect(configuration.daemon.timeout == 7210)
+        #expect(configuration.effective.contains { $0.key == "timeout" && $0.value == "7210" && $0.isDefault })
     }
 
     @Test("timeout in whole seconds; below Postfix's smtpd_timeout it loads with a warning",

@@ -56,6 +56,15 @@ struct ProbeFormTests {
         }
     }
 
+    @Test("a forms file with CRLF line ends reads as lines; a CR LF inside a value is caught")
+    func crlf() throws {
+        let forms = try ProbeForm.parse("# mine\r\nvendor a@{domain}\r\nother b@{domain}\r\n", file: "f", domain: "corp.example",
+                                        literal: nil, target: "v@e.example")
+        #expect(forms == [ProbeForm(family: "vendor", recipient: "a@corp.example"), ProbeForm(family: "other", recipient: "b@corp.example")])
+        #expect(ProbeForm.hasLineBreakOrNUL("x\r\nQUIT"))
+        #expect(!ProbeForm.hasLineBreakOrNUL("x.example"))
+    }
+
     @Test(arguments: [("victim@elsewhere.com", "victim+40elsewhere+2Ecom"), ("/o=Org/cn=a b", "_o=Org_cn=a+20b"), ("a+b", "a+2Bb")])
     func imceaEncoding(_ text: String, _ encoded: String) {
         #expect(IMCEAText.encode(text) == encoded)

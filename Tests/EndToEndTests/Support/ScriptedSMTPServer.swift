@@ -8,6 +8,8 @@ final class ScriptedSMTPServer: @unchecked Sendable {
         case silent
         /// Greets, answers EHLO and MAIL with 250, closes the connection at RCPT.
         case hangUpAtRecipient
+        /// Sends its greeting one byte every 0.4 s (a tarpit).
+        case trickle
     }
 
     let port: UInt16
@@ -60,6 +62,16 @@ final class ScriptedSMTPServer: @unchecked Sendable {
                 lock.unlock()
             case .hangUpAtRecipient:
                 let thread = Thread { Self.converse(fd) }
+                thread.start()
+            case .trickle:
+                let thread = Thread {
+                    defer { close(fd) }
+                    for byte in Array("220 scripted ESMTP, slowly\r\n".utf8) {
+                        var one = byte
+                        guard send(fd, &one, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                        usleep(400_000)
+                    }
+                }
                 thread.start()
             }
         }
