@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "RelayGuardDaemonTests",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter",
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter", "PolicyDelegation",
                 .product(name: "Logging", package: "swift-log"),
                 // A private registry per test, so the counters can be read and checked to add up.
                 .product(name: "Prometheus", package: "swift-prometheus"),
