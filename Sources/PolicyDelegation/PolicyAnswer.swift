@@ -8,12 +8,18 @@ public enum PolicyAnswer {
 
     /// The action for `decision`: `DUNNO` for continue (report mode included), the decision's reply (`550 5.7.1
     /// text`) for reject and tempfail.
+    ///
+    /// smtpd writes `<recipient>: Recipient address rejected: ` before the text of a policy service's reply, so the
+    /// reply's own leading `<recipient>: ` (the default templates' `<%r>: `) is left out rather than said twice.
     public static func action(for decision: Decision) -> String {
-        switch decision.verdict {
-        case .continue: return dunno
-        case .reject: return decision.reply.map(replyAction) ?? "REJECT"
-        case .tempfail: return decision.reply.map(replyAction) ?? "DEFER"
+        guard decision.verdict != .continue else { return dunno }
+        guard var reply = decision.reply else { return decision.verdict == .reject ? "REJECT" : "DEFER" }
+        // The recipient as ReplyTemplate writes it for %r: control bytes removed.
+        let prefix = "<" + String(decoding: decision.address.recipient.utf8.filter { $0 >= 0x20 && $0 != 0x7F }, as: UTF8.self) + ">: "
+        if reply.text.utf8.starts(with: prefix.utf8), reply.text.utf8.count > prefix.utf8.count {
+            reply.text = String(decoding: reply.text.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
         }
+        return replyAction(reply)
     }
 
     /// `action=VALUE`, the newline and the empty line that ends the answer.

@@ -32,11 +32,14 @@ public enum PolicyService {
         return logger
     }
 
-    /// True when standard error is the same open file as standard output (the same device and inode).
-    static func stderrIsConnection() -> Bool {
-        var out = stat()
-        var err = stat()
-        guard fstat(STDOUT_FILENO, &out) == 0, fstat(STDERR_FILENO, &err) == 0 else { return false }
-        return out.st_dev == err.st_dev && out.st_ino == err.st_ino && (out.st_mode & S_IFMT) == S_IFSOCK
+    /// True when standard error is the socket standard output is.
+    static func stderrIsConnection() -> Bool { isSameSocket(STDOUT_FILENO, STDERR_FILENO) }
+
+    /// True when both descriptors are open on one socket (the same device and inode).
+    static func isSameSocket(_ first: Int32, _ second: Int32) -> Bool {
+        var one = stat()
+        var two = stat()
+        guard fstat(first, &one) == 0, fstat(second, &two) == 0 else { return false }
+        return one.st_dev == two.st_dev && one.st_ino == two.st_ino && (one.st_mode & S_IFMT) == S_IFSOCK
     }
 }

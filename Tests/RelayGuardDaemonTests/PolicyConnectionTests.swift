@@ -44,7 +44,7 @@ struct PolicyConnectionTests {
     func severalRequests() throws {
         let (output, log) = try serve(request(Self.imcea) + request("alice@corp.example") + request("x@y", state: "MAIL"))
         #expect(output == """
-            action=550 5.7.1 <\(Self.imcea)>: encapsulated or routed address rejected: rerouting is not allowed
+            action=550 5.7.1 encapsulated or routed address rejected: rerouting is not allowed
 
             action=DUNNO
 
@@ -75,7 +75,7 @@ struct PolicyConnectionTests {
         policy.onError = onError
         let (output, log) = try serve(request(Self.imcea, extra: "no equals sign\n") + request("alice@corp.example"), policy: policy)
         let first = onError == .tempfail
-            ? "action=451 4.3.0 <\(Self.imcea)>: relay policy temporarily unavailable, try again later\n\n" : "action=DUNNO\n\n"
+            ? "action=451 4.3.0 relay policy temporarily unavailable, try again later\n\n" : "action=DUNNO\n\n"
         #expect(output == first + "action=DUNNO\n\n")
         #expect(log.contains { $0.hasPrefix("error: ") && $0.contains("bad policy request: attribute line 7 has no \"=\"") }, "\(log)")
         #expect(log.contains { $0.contains("rule=on-error") }, "\(log)")
@@ -86,5 +86,23 @@ struct PolicyConnectionTests {
         let (output, log) = try serve("request=smtpd_access_policy\nprotocol_state=RCPT\n")
         #expect(output.isEmpty)
         #expect(log.contains { $0.hasPrefix("warning: ") && $0.contains("in the middle of a request") }, "\(log)")
+    }
+}
+
+/// Under spawn(8) standard error is the connection to smtpd: `log = stderr` must not write there.
+@Suite("relayguard policy: where log = stderr goes")
+struct PolicyServiceLogTargetTests {
+    @Test("one socket on two descriptors is the connection; another socket, a pipe or a closed descriptor is not")
+    func sameSocket() {
+        var pair: [Int32] = [0, 0]
+        var pipePair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 && pipe(&pipePair) == 0)
+        let duplicate = dup(pair[0])
+        let pipeDuplicate = dup(pipePair[1])
+        defer { for fd in pair + pipePair + [duplicate, pipeDuplicate] { close(fd) } }
+        #expect(PolicyService.isSameSocket(pair[0], duplicate))
+        #expect(!PolicyService.isSameSocket(pair[0], pair[1]))
+        #expect(!PolicyService.isSameSocket(pipePair[1], pipeDuplicate))
+        #expect(!PolicyService.isSameSocket(pair[0], -1))
     }
 }
