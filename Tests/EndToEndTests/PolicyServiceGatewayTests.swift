@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// `relayguard policy` spawned by a real Postfix (master.cf `spawn`, `check_policy_service` first in
+/// `smtpd_relay_restrictions`): the same answers as the milter for recipients Postfix hands it, DUNNO otherwise.
+@Suite("Postfix with RelayGuard as a spawned policy service")
+struct PolicyServiceGatewayTests {
+    /// The decision line for `recipient`, with the policy front end's marker.
+    static func decisionLine(for recipient: String, in log: String) -> String? {
+        log.split(separator: "\n").last { $0.contains(" recipient=<\(recipient)>") && $0.hasSuffix(" frontend=policy") }
+            .map(String.init)
+    }
+
+    @Test("defaults: the IMCEA recipient gets RelayGuard's 550 5.7.1 and a decision line; the plain one is delivered")
+    func enforce() async throws {
+        try await withPolicyService { postfix, service in
+            let result = try await Swaks.send(
+                to: postfix, recipients: [Recipients.imcea, Recipients.alice], client: Clients.outside)
+
+            let refused = try #require(result.reply(for: Recipients.imcea), "\(result.output.stdout)")
+            #expect(refused.code == 550, "\(refused)\n\(service.log())\n\(postfix.maillog())")
+            #expect(refused.enhancedCode == "5.7.1", "\(refused)")
+            // smtpd's prefix for a policy service's reply, then RelayGuard's text (its own `<%r>: ` left out).
+            #expect(refused.text.hasSuffix(" <\(Recipients.imcea)>: Recipient address rejected: "
+                    + "encapsulated or routed address rejected: rerouting is not allowed"), "\(refused)")
+            #expect(result.reply(for: Recipients.alice)?.code == 250)
+
+            try await postfix.waitForQueueToDrain()
+            #expect(try postfix.sink.recipients() == [Recipients.alice], "\(postfix.maillog())")
+
+            let line = try #require(Self.decisionLine(for: Recipients.imcea, in: service.log()), "\(service.log())")
+            #expect(line.contains(": session="), "\(line)")
+            #expect(line.contains(" client=203.0.113.9 auth=- policy=0 verdict=reject "), "\(line)")
+            #expect(line.contains(" rule=reroute-disabled form=imcea imcea_type=SMTP inner=victim@elsewhere.com "), "\(line)")
+            let plain = try #require(Self.decisionLine(for: Recipients.alice, in: service.log()), "\(service.log())")
+            #expect(plain.contains(" verdict=continue reply=- rule=pass "), "\(plain)")
+        }
+    }
+
+    @Test("report mode: 250, delivered, would_deny=yes logged")
+    func report() async throws {
+        try await withPolicyService(["mode = report"]) { postfix, service in
+            let result = try await Swaks.send(to: postfix, recipients: [Recipients.imcea], client: Clients.outside)
+            #expect(result.reply(for: Recipients.imcea)?.code == 250, "\(result.output.stdout)\n\(service.log())")
+            try await postfix.waitForQueueToDrain()
+            #expect(try postfix.sink.recipients() == [Recipients.imcea], "\(postfix.maillog())")
+            let line = try #require(Self.decisionLine(for: Recipients.imcea, in: service.log()), "\(service.log())")
+            #expect(line.contains(" verdict=continue ") && line.contains(" rule=reroute-disabled would_deny=yes "), "\(line)")
+        }
+    }
+
+    @Test("outside the relay domain: DUNNO, then Postfix's own reject_unauth_destination still answers")
+    func relayStillPostfixs() async throws {
+        try await withPolicyService { postfix, service in
+            let result = try await Swaks.send(to: postfix, recipients: [Recipients.bob], client: Clients.outside)
+            let reply = try #require(result.reply(for: Recipients.bob), "\(result.output.stdout)")
+            #expect(reply.code == 554 && reply.text.contains("Relay access denied"), "\(reply)\n\(service.log())")
+        }
+    }
+
+    /// spawn(8) connects standard error to smtpd. relayguard then logs to syslog (PolicyServiceLogTargetTests); smtpd
+    /// 3.7 happens to skip `name=value` lines it does not expect, but nothing promises that of a line without `=`.
+    @Test("log = stderr under spawn with nothing redirected: the answers are RelayGuard's")
+    func stderrIsTheConnection() async throws {
+        try await withPolicyService(["log = stderr"], redirectStderr: false) { postfix, _ in
+            let result = try await Swaks.send(
+                to: postfix, recipients: [Recipients.imcea, Recipients.alice], client: Clients.outside)
+            #expect(result.reply(for: Recipients.imcea)?.code == 550, "\(result.output.stdout)\n\(postfix.maillog())")
+            #expect(result.reply(for: Recipients.alice)?.code == 250, "\(result.output.stdout)")
+            #expect(!postfix.maillog().contains("4.3.5"), "\(postfix.maillog())")
+        }
+    }
+}
