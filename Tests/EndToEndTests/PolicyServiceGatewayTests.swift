@@ -70,4 +70,23 @@ struct PolicyServiceGatewayTests {
             #expect(!postfix.maillog().contains("4.3.5"), "\(postfix.maillog())")
         }
     }
+
+    /// client_address (IPv4, IPv6 as Postfix writes it) and sasl_username reach the policy's client rules.
+    @Test("relay_clients, relay_authenticated and an IPv6 client, through the policy attributes")
+    func clientAttributes() async throws {
+        let settings = ["reroute = yes", "relay_clients = 192.0.2.10", "relay_authenticated = yes"]
+        try await withPolicyService(settings) { postfix, service in
+            let cases: [(client: XClient, code: Int, fields: String)] = [
+                (Clients.relayClient, 250, " client=192.0.2.10 auth=- policy=0 verdict=continue reply=- rule=reroute-allowed "),
+                (XClient("203.0.113.9", login: "bob"), 250, " client=203.0.113.9 auth=bob policy=0 verdict=continue reply=- rule=reroute-allowed "),
+                (Clients.outsideIPv6, 550, " client=2001:db8::5 auth=- policy=0 verdict=reject "),
+            ]
+            for (client, code, fields) in cases {
+                let result = try await Swaks.send(to: postfix, recipients: [Recipients.imcea], client: client)
+                #expect(result.reply(for: Recipients.imcea)?.code == code, "\(client.attributes): \(result.output.stdout)")
+                let line = Self.decisionLine(for: Recipients.imcea, in: service.log()) ?? ""
+                #expect(line.contains(fields), "\(client.attributes): \(line)\n\(service.log())")
+            }
+        }
+    }
 }
