@@ -89,4 +89,19 @@ struct PolicyServiceGatewayTests {
             }
         }
     }
+
+    /// server_address (the address the client connected to) reaches relay_local_addresses.
+    @Test("relay_local_addresses through server_address: 127.0.0.2 allowed, 127.0.0.1 denied")
+    func serverAddress() async throws {
+        let settings = ["reroute = yes", "relay_local_addresses = 127.0.0.2"]
+        try await withPolicyService(settings, extraListenAddresses: ["127.0.0.2"]) { postfix, service in
+            for (server, code, rule) in [("127.0.0.2", 250, "reroute-allowed"), ("127.0.0.1", 550, "reroute-denied")] {
+                let result = try await Swaks.send(
+                    to: postfix, recipients: [Recipients.imcea], client: Clients.outside, server: server)
+                #expect(result.reply(for: Recipients.imcea)?.code == code, "\(server): \(result.output.stdout)")
+                let line = Self.decisionLine(for: Recipients.imcea, in: service.log()) ?? ""
+                #expect(line.contains(" rule=\(rule) "), "\(server): \(line)")
+            }
+        }
+    }
 }

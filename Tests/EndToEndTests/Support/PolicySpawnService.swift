@@ -25,8 +25,9 @@ struct PolicySpawnService: Sendable {
     }
 
     /// The gateway's options with this service first in `smtpd_relay_restrictions`.
-    func postfixOptions() -> PostfixOptions {
-        PostfixOptions(parameters: ["smtpd_relay_restrictions": Self.relayRestrictions], extraMasterCF: [masterCF])
+    func postfixOptions(extraListenAddresses: [String] = []) -> PostfixOptions {
+        PostfixOptions(parameters: ["smtpd_relay_restrictions": Self.relayRestrictions],
+                       extraListenAddresses: extraListenAddresses, extraMasterCF: [masterCF])
     }
 
     /// The decision lines and errors logged so far.
@@ -41,12 +42,13 @@ struct PolicySpawnService: Sendable {
 func withPolicyService<T: Sendable>(
     _ settings: [String] = [],
     redirectStderr: Bool = true,
+    extraListenAddresses: [String] = [],
     _ body: (PostfixInstance, PolicySpawnService) async throws -> T
 ) async throws -> T {
     let service = try PolicySpawnService(settings: settings, redirectStderr: redirectStderr)
     defer { service.remove() }
     do {
-        return try await withPostfix(service.postfixOptions()) { try await body($0, service) }
+        return try await withPostfix(service.postfixOptions(extraListenAddresses: extraListenAddresses)) { try await body($0, service) }
     } catch {
         print("relayguard policy log:\n\(service.log().suffix(3000))")
         throw error
