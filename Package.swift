@@ -27,13 +27,16 @@ let package = Package(
         .target(name: "Milter", dependencies: ["CMilter"]),
         // Pure policy: address decoding, IP/CIDR sets, rules, decisions. No I/O, no C.
         .target(name: "RelayPolicy"),
+        // Postfix's policy delegation protocol (SMTPD_POLICY_README): request framing and parsing, the mapping to the
+        // policy's client and recipient, the answers. Pure like RelayPolicy: front ends do the I/O.
+        .target(name: "PolicyDelegation", dependencies: ["RelayPolicy"]),
         // relayguard.conf: text to validated settings, errors with file:line.
         .target(name: "RelayGuardConfig", dependencies: ["RelayPolicy"]),
         // The daemon: config + policy snapshots + milter handler + logging + metrics + privileges.
         .target(
             name: "RelayGuardDaemon",
             dependencies: [
-                "Milter", "RelayPolicy", "RelayGuardConfig",
+                "Milter", "RelayPolicy", "RelayGuardConfig", "PolicyDelegation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -63,6 +66,7 @@ let package = Package(
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter"]),
+        .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
         .testTarget(name: "MailLogAuditTests", dependencies: ["MailLogAudit", "RelayPolicy"]),
@@ -71,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "RelayGuardDaemonTests",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter",
+                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter", "PolicyDelegation",
                 .product(name: "Logging", package: "swift-log"),
                 // A private registry per test, so the counters can be read and checked to add up.
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -111,33 +111,11 @@ final class RelayGuardSession: MilterSession {
 
     func close() {}
 
-    /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`
-    /// and `rcpt_addr=<...>` when Postfix's parsed address is not that recipient, assembled as bytes (see
-    /// `LineBuffer`): this runs once per recipient.
+    /// The decision line (`DecisionLogLine`), built only when the level lets it through.
     private func log(_ decision: Decision, rcptAddr: String?) {
-        // A heap LineBuffer, not `withScratch`: its generic closure copied the captured Decision three times a line.
-        logger.info(Logger.Message(stringLiteral: {
-            var line = LineBuffer(capacity: 320)
-            line.append(queueID ?? "NOQUEUE")
-            line.append(literal: ": session=")
-            line.append(id)
-            line.append(literal: " client=")
-            DecisionFormat.appendQuotedIfNeeded(clientText, to: &line)
-            line.append(literal: " auth=")
-            if let auth = client.authenticatedUser, !auth.isEmpty {
-                DecisionFormat.appendQuotedIfNeeded(auth, to: &line)
-            } else {
-                line.append(literal: "-")
-            }
-            line.append(literal: " policy=")
-            line.append(UInt64(snapshot.generation))
-            line.append(literal: " verdict=")
-            line.append(decision.verdict.rawValue)
-            line.append(literal: " ")
-            DecisionFormat.appendFields(decision, to: &line)
-            DecisionFormat.appendRcptAddr(rcptAddr, of: decision, to: &line)
-            return line.string
-        }()))
+        logger.info(Logger.Message(stringLiteral: DecisionLogLine.make(
+            queueID: queueID, session: id, clientText: clientText, authenticatedUser: client.authenticatedUser,
+            generation: snapshot.generation, decision: decision, rcptAddr: rcptAddr)))
     }
 
     static func milterReply(_ reply: Reply) -> MilterReply {

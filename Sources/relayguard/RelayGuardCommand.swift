@@ -8,7 +8,7 @@ struct RelayGuardCommand: ParsableCommand {
         commandName: "relayguard",
         abstract: "A Postfix milter that stops relaying through encapsulated (IMCEA) and routed recipient addresses.",
         version: RelayGuardVersion.string,
-        subcommands: [Run.self, CheckConfig.self, ShowConfig.self, Explain.self, Decode.self, Probe.self, Audit.self, CheckPostfix.self]
+        subcommands: [Run.self, PolicyCommand.self, CheckConfig.self, ShowConfig.self, Explain.self, Decode.self, Probe.self, Audit.self, CheckPostfix.self]
     )
 
     /// ParsableCommand's `main`, but `explain` and `decode` operands bypass the parser (see `BulkOperandCommand`).

@@ -99,4 +99,41 @@ struct PostfixExamplesTests {
             milter.discardOutputFiles()
         }
     }
+
+    /// The master.cf service of a snippet, continuation lines joined, comments dropped.
+    static func masterService(of name: String) throws -> String {
+        let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+        return text.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+
+    @Test("gateway-policy-spawn.cf end to end: postfix check is clean, the spawned policy service refuses the IMCEA recipient")
+    func gatewayPolicySpawn() async throws {
+        // The snippets as they are, except the next hop (the test's sink), the account (nobody: the package's
+        // relayguard user may not exist here) and the binary and config paths.
+        var parameters = Dictionary(try Self.parameters(of: "gateway-policy-spawn.cf").map { ($0.key, $0.value) }) { $1 }
+        parameters["relay_transport"] = nil
+        #expect(parameters["smtpd_relay_restrictions"]?.hasPrefix("check_policy_service unix:private/relayguard,") == true)
+        let service = try Self.masterService(of: "gateway-policy-spawn.master.cf")
+        #expect(service.hasSuffix(" spawn user=relayguard argv=/usr/bin/relayguard policy"), "\(service)")
+        let config = try TemporaryDirectory(prefix: "relayguard-examples")
+        defer { config.remove() }
+        let configPath = try config.write("", to: "relayguard.conf")
+        let master = service.replacingOccurrences(of: "user=relayguard", with: "user=nobody")
+            .replacingOccurrences(of: "argv=/usr/bin/relayguard policy",
+                                  with: "argv=\(try RelayGuardProcess.binaryPath()) policy --config \(configPath)")
+        try await withPostfix(PostfixOptions(parameters: parameters, extraMasterCF: [master])) { postfix in
+            let check = try await postfix.check()
+            #expect(check.exitCode == 0 && check.stdout.isEmpty && check.stderr.isEmpty, "\(check.summary)")
+            let result = try await Swaks.send(
+                to: postfix, from: "examples@outside.example", recipients: [Recipients.imcea, Recipients.alice],
+                client: Clients.outside)
+            let refused = try #require(result.reply(for: Recipients.imcea), "\(result.output.stdout)")
+            #expect(refused.code == 550, "\(refused)\n\(postfix.maillog())")
+            #expect(refused.text.hasSuffix("encapsulated or routed address rejected: rerouting is not allowed"), "\(refused)")
+            #expect(result.reply(for: Recipients.alice)?.code == 250, "\(result.output.stdout)")
+            try await postfix.waitForQueueToDrain()
+            #expect(try postfix.sink.recipients() == [Recipients.alice], "\(postfix.maillog())")
+        }
+    }
 }

@@ -19,6 +19,7 @@ struct PostfixConfigFiles {
     init(layout: Layout, options: PostfixOptions) {
         mainCF = Self.render(Self.mainParameters(layout: layout, options: options))
         masterCF = Self.masterCF(smtpdPort: layout.smtpdPort, extraListenAddresses: options.extraListenAddresses)
+            + options.extraMasterCF.map { $0 + "\n" }.joined()
     }
 
     static func mainParameters(layout: Layout, options: PostfixOptions) -> [String: String] {

@@ -24,18 +24,22 @@ struct PostfixOptions: Sendable {
     /// entries bind whatever `inet_interfaces` says): the milter sees the one a client connected to as
     /// `{daemon_addr}`, which is what `relay_local_addresses` matches.
     var extraListenAddresses: [String] = []
+    /// Services appended to master.cf as written, e.g. a spawn(8) policy service.
+    var extraMasterCF: [String] = []
 
     init(
         milter: Milter? = nil,
         mynetworks: String = "127.0.0.0/8",
         recipientAccessPCRE: String? = nil,
         parameters: [String: String] = [:],
-        extraListenAddresses: [String] = []
+        extraListenAddresses: [String] = [],
+        extraMasterCF: [String] = []
     ) {
         self.milter = milter
         self.mynetworks = mynetworks
         self.recipientAccessPCRE = recipientAccessPCRE
         self.parameters = parameters
         self.extraListenAddresses = extraListenAddresses
+        self.extraMasterCF = extraMasterCF
     }
 }

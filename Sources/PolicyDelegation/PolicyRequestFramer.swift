@@ -1,0 +1,118 @@
+/// Cuts a policy connection's bytes into requests: `name=value` lines, each ended by a newline, and an empty line
+/// ending the request (SMTPD_POLICY_README).
+///
+/// Memory is bounded whatever the peer sends: a line is kept up to `maxLineBytes` and the rest of it discarded, a
+/// request keeps at most `maxAttributes` attributes. A bad line does not end the request: the framer reads on to the
+/// empty line and reports the request as malformed there, so that the peer gets exactly one answer per request.
+public struct PolicyRequestFramer: Sendable {
+    /// What one empty line completes.
+    public enum Event: Sendable, Equatable {
+        case request(PolicyRequest)
+        /// The first thing wrong with the request, and the attributes read before it (for the log and the reply's
+        /// recipient).
+        case malformed(PolicyRequestError, partial: PolicyRequest)
+    }
+
+    /// The longest attribute line kept, newline excluded. Postfix writes a recipient of at most its
+    /// `line_length_limit` (2048) after `recipient=`; 8 KiB leaves room for any attribute smtpd sends.
+    public static let defaultMaxLineBytes = 8_192
+    /// smtpd sends about 30 attributes (Postfix 3.7); 256 leaves room for every future one.
+    public static let defaultMaxAttributes = 256
+
+    public let maxLineBytes: Int
+    public let maxAttributes: Int
+
+    private var line: [UInt8] = []
+    private var discardingLine = false
+    private var lineNumber = 0
+    private var attributes = PolicyRequest()
+    private var error: PolicyRequestError?
+
+    public init(maxLineBytes: Int = defaultMaxLineBytes, maxAttributes: Int = defaultMaxAttributes) {
+        self.maxLineBytes = maxLineBytes
+        self.maxAttributes = maxAttributes
+        line.reserveCapacity(256)
+    }
+
+    /// True when bytes of an unfinished request were read: a peer that closes now left a request unanswered.
+    public var hasPartialRequest: Bool { lineNumber > 0 || !line.isEmpty || discardingLine }
+
+    /// Reads `bytes`, calling `emit` for every request an empty line completes, in order.
+    public mutating func feed(_ bytes: some Collection<UInt8>, _ emit: (Event) -> Void) {
+        var start = bytes.startIndex
+        while start != bytes.endIndex {
+            guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
+                append(bytes[start...])
+                return
+            }
+            append(bytes[start..<newline])
+            start = bytes.index(after: newline)
+            if let event = endLine() { emit(event) }
+        }
+    }
+
+    /// Convenience for tests and small inputs: the events `bytes` completes.
+    public mutating func feed(_ bytes: some Collection<UInt8>) -> [Event] {
+        var events: [Event] = []
+        feed(bytes) { events.append($0) }
+        return events
+    }
+
+    private mutating func append(_ bytes: some Collection<UInt8>) {
+        guard !discardingLine, !bytes.isEmpty else { return }
+        if line.count + bytes.count > maxLineBytes + 1 {   // + 1: a CR before the newline is not counted
+            discardingLine = true
+            line.removeAll(keepingCapacity: true)
+            return
+        }
+        line.append(contentsOf: bytes)
+    }
+
+    private mutating func endLine() -> Event? {
+        if line.last == 0x0D { line.removeLast() }   // a CRLF peer (telnet, a test client): the CR ends the line too
+        if line.isEmpty && !discardingLine {
+            // An empty line: the end of a request, or a stray one between requests (ignored, nothing to answer).
+            guard lineNumber > 0 else { return nil }
+            let event: Event = if let error { .malformed(error, partial: attributes) } else { .request(attributes) }
+            lineNumber = 0
+            attributes = PolicyRequest()
+            error = nil
+            return event
+        }
+        lineNumber += 1
+        defer { line.removeAll(keepingCapacity: true) }
+        if discardingLine || line.count > maxLineBytes {
+            discardingLine = false
+            fail(.lineTooLong(line: lineNumber, limit: maxLineBytes))
+            return nil
+        }
+        guard error == nil else { return nil }   // the request is answered on_error: what follows is not read
+        guard attributes.count < maxAttributes else {
+            fail(.tooManyAttributes(limit: maxAttributes))
+            return nil
+        }
+        guard let equals = line.firstIndex(of: 0x3D) else {
+            fail(.missingEquals(line: lineNumber))
+            return nil
+        }
+        guard equals > 0 else {
+            fail(.emptyName(line: lineNumber))
+            return nil
+        }
+        guard let name = String(validating: line[..<equals], as: UTF8.self),
+              let value = String(validating: line[(equals + 1)...], as: UTF8.self) else {
+            fail(.notUTF8(line: lineNumber))
+            return nil
+        }
+        guard attributes[name] == nil else {
+            fail(.duplicateAttribute(name: name, line: lineNumber))
+            return nil
+        }
+        attributes[name] = value
+        return nil
+    }
+
+    private mutating func fail(_ problem: PolicyRequestError) {
+        if error == nil { error = problem }
+    }
+}
