@@ -43,9 +43,7 @@ struct Audit: ParsableCommand {
         }
         let report = auditor.finished()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(AuditTable.render(report), terminator: "")
         }

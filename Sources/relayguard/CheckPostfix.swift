@@ -38,9 +38,7 @@ struct CheckPostfix: ParsableCommand {
         if json {
             let report = CheckPostfixReport(postfixVersion: settings.parameters["mail_version"] ?? "",
                                             configDirectory: configDirectory, findings: findings)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else if findings.isEmpty {
             print("Postfix \(settings.parameters["mail_version"] ?? "?"): RelayGuard sees every SMTP recipient; nothing to fix")
         } else {

@@ -23,6 +23,13 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
+/// One JSON object on one line, keys sorted: the `--json` output of probe, audit and check-postfix.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 func printError(_ line: String) {
     // Not `write(_:)`, which traps on ENOSPC/EPIPE: the exit status must survive a stderr that cannot be written.
     try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))

@@ -82,9 +82,7 @@ struct Probe: ParsableCommand {
             throw ExitCode(2)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            try printJSON(report)
         } else {
             print(ProbeTable.render(report), terminator: "")
         }
