@@ -10,6 +10,8 @@ public struct PostfixSettings: Sendable, Equatable {
         public var chroot: String
         /// The program (the command field's first word: `smtpd`, `postscreen`, `cleanup`...).
         public var command: String
+        /// The command field's arguments (`user=relayguard argv=/usr/bin/relayguard policy` for spawn).
+        public var arguments = ""
         /// `-o name=value` overrides, expanded.
         public var overrides: [String: String]
 
@@ -47,7 +49,8 @@ public struct PostfixSettings: Sendable, Equatable {
         "mail_version", "queue_directory", "smtpd_milters", "non_smtpd_milters", "milter_default_action",
         "milter_protocol", "relay_domains", "mydestination", "virtual_alias_domains", "virtual_mailbox_domains",
         "parent_domain_matches_subdomains", "mynetworks", "allow_untrusted_routing", "swap_bangpath",
-        "allow_percent_hack",
+        "allow_percent_hack", "smtpd_relay_restrictions", "smtpd_recipient_restrictions",
+        "smtpd_policy_service_default_action",
     ]
 
     /// `name = value` lines (postconf's parameter output) into a dictionary. Lines without ` = ` are skipped.
@@ -74,7 +77,10 @@ public struct PostfixSettings: Sendable, Equatable {
             }
             switch field {
             case "chroot": byID[id]?.chroot = value
-            case "command": byID[id]?.command = String(value.split(separator: " ").first ?? "")
+            case "command":
+                let words = value.split(separator: " ", maxSplits: 1)
+                byID[id]?.command = String(words.first ?? "")
+                byID[id]?.arguments = words.count > 1 ? String(words[1]) : ""
             default: break
             }
         }

@@ -19,7 +19,7 @@ public struct WiringCheck {
     }
 
     public func findings() -> [Finding] {
-        milterWiring() + milterDefaults() + routing() + domains()
+        milterWiring() + policyWiring() + milterDefaults() + routing() + domains()
     }
 
     private func value(_ name: String) -> String { postfix.parameters[name] ?? "" }
@@ -31,6 +31,59 @@ public struct WiringCheck {
         return services.isEmpty ? [PostfixSettings.Service(name: "smtp", type: "inet", command: "smtpd")] : services
     }
 
+    /// The policy front end: master.cf spawn services that run `relayguard policy`, as check_policy_service names
+    /// them (`unix:private/NAME`, `inet:HOST:PORT`).
+    private var policyServices: [String] {
+        postfix.services.filter { $0.command == "spawn" && $0.arguments.contains("relayguard") && $0.arguments.contains(" policy") }
+            .map { $0.type == "unix" ? "unix:private/\($0.name)" : "inet:\($0.name)" }
+    }
+
+    /// Where a smtpd service asks RelayGuard's policy front end: the restriction list and whether a permit comes first.
+    private func policyCheck(in service: PostfixSettings.Service) -> (list: String, afterPermit: String?)? {
+        for list in ["smtpd_relay_restrictions", "smtpd_recipient_restrictions"] {
+            let words = service.value(list, in: postfix).split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" })
+            var permit: String?
+            for (index, word) in words.enumerated() {
+                if word.hasPrefix("permit"), permit == nil { permit = String(word) }
+                if word == "check_policy_service", index + 1 < words.count, policyServices.contains(String(words[index + 1])) {
+                    return (list, permit)
+                }
+            }
+        }
+        return nil
+    }
+
+    private func policyWiring() -> [Finding] {
+        guard let name = policyServices.first else { return [] }
+        var findings: [Finding] = []
+        for service in smtpdServices {
+            if let (list, permit) = policyCheck(in: service) {
+                if let permit {
+                    findings.append(Finding(.warning, "policy-after-permit", at: location(service, list),
+                        "\(list) runs \(permit) before check_policy_service \(name)",
+                        fix: "put check_policy_service \(name) first in \(list)",
+                        why: "clients that \(permit) lets through are never asked about: their encapsulated recipients reach the next hop"))
+                }
+                continue
+            }
+            if MilterEntry.list(service.value("smtpd_milters", in: postfix)).contains(where: { relayGuard.isReached(by: $0.address, chrooted: service.isChrooted) }) { continue }
+            let current = service.value("smtpd_relay_restrictions", in: postfix)
+            let value = "check_policy_service \(name)" + (current.isEmpty ? "" : ", \(current)")
+            findings.append(Finding(.error, "policy-missing", at: location(service, "smtpd_relay_restrictions"),
+                "\(service.id) never asks RelayGuard's policy service \(name)",
+                fix: service.overrides["smtpd_relay_restrictions"] != nil ? "postconf -P '\(service.id)/smtpd_relay_restrictions=\(value)'" : "postconf -e 'smtpd_relay_restrictions = \(value)'",
+                why: "mail received by this service never reaches RelayGuard, so its encapsulated recipients are accepted"))
+        }
+        let fallback = value("smtpd_policy_service_default_action")
+        if !fallback.hasPrefix("4"), !fallback.hasPrefix("5"), !fallback.uppercased().hasPrefix("DEFER"), !fallback.uppercased().hasPrefix("REJECT") {
+            findings.append(Finding(.error, "policy-fails-open", at: "main.cf: smtpd_policy_service_default_action",
+                "smtpd_policy_service_default_action = \(fallback)",
+                fix: "postconf -e 'smtpd_policy_service_default_action = 451 4.3.5 Server configuration problem'",
+                why: "when RelayGuard's policy service is down, Postfix goes on without it and accepts every recipient unexamined"))
+        }
+        return findings
+    }
+
     private func milterWiring() -> [Finding] {
         var findings: [Finding] = []
         let spelling = relayGuard.postfixSpelling
@@ -39,6 +92,8 @@ public struct WiringCheck {
             let list = service.value("smtpd_milters", in: postfix)
             let entries = MilterEntry.list(list)
             if entries.contains(where: { relayGuard.isReached(by: $0.address, chrooted: service.isChrooted) }) { continue }
+            // The policy front end instead of the milter: policyWiring judges that service.
+            if !policyServices.isEmpty { continue }
             let appended = list.isEmpty ? spelling : "\(list), \(spelling)"
             if let unreachable = entries.first(where: { relayGuard.isReached(by: $0.address, chrooted: !service.isChrooted) }),
                service.isChrooted {

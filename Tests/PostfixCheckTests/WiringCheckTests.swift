@@ -37,6 +37,10 @@ let cleanMain = """
     relay_domains = corp.test
     """
 let packageSocket = "socket = unix:/var/spool/postfix/relayguard/relayguard.sock\n"
+/// postfix-examples/gateway-policy-spawn: RelayGuard as a spawned policy service, no milter.
+let policyMain = cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with:
+    "smtpd_relay_restrictions = check_policy_service unix:private/relayguard, permit_mynetworks, reject_unauth_destination")
+let policySpawn = "relayguard unix - n n - 0 spawn\n  user=relayguard argv=/usr/bin/relayguard policy\n"
 let gatewayPolicy = packageSocket + "local_domains = corp.test .corp.test\n"
 
 func findings(main: String, relayGuard: String = gatewayPolicy, smtpdChroot: String = "y", extraServices: String = "") throws -> [Finding] {
@@ -136,6 +140,18 @@ struct WiringCheckTests {
              codes: ["domain-not-local", "subdomains-not-local"]),
         Case(name: "mydestination unknown to RelayGuard", main: cleanMain + "\nmydestination = mail.corp.test, localhost",
              codes: ["domain-not-local"]),
+        Case(name: "the policy front end instead of the milter",
+             main: policyMain, extraServices: policySpawn, codes: []),
+        Case(name: "a policy service nothing asks",
+             main: policyMain.replacingOccurrences(of: "check_policy_service unix:private/relayguard, ", with: ""),
+             extraServices: policySpawn, codes: ["policy-missing"]),
+        Case(name: "the policy service asked after permit_mynetworks",
+             main: policyMain.replacingOccurrences(of: "check_policy_service unix:private/relayguard, permit_mynetworks",
+                                                   with: "permit_mynetworks, check_policy_service unix:private/relayguard"),
+             extraServices: policySpawn, codes: ["policy-after-permit"]),
+        Case(name: "the policy service fails open",
+             main: policyMain + "\nsmtpd_policy_service_default_action = DUNNO", extraServices: policySpawn,
+             codes: ["policy-fails-open"]),
         Case(name: "no local_domains: domains are not compared",
              main: cleanMain.replacingOccurrences(of: "relay_domains = corp.test", with: "relay_domains = other.test"),
              relayGuard: packageSocket, codes: []),
