@@ -63,6 +63,28 @@ struct Fail2banTests {
         }
     }
 
+    @Test("the filter matches the policy service's refusals too, not Postfix's own Relay access denied")
+    func filterMatchesPolicyRefusals() async throws {
+        try await withPolicyService { postfix, service in
+            let probe = try await Swaks.send(to: postfix, recipients: [Recipients.imcea, "IMCEANOTES-x+40y+2Ecom@corp.example", Recipients.alice],
+                                             client: XClient("203.0.113.9"))
+            #expect(probe.recipientCodes[Recipients.imcea] == 550, "\(probe.output.stdout)\n\(service.log())")
+            let neighbourly = try await Swaks.send(to: postfix, from: "n@outside.example", recipients: [Recipients.bob, Recipients.alice],
+                                                   client: XClient("198.51.100.7"))
+            #expect(neighbourly.recipientCodes[Recipients.bob] == 554, "\(neighbourly.output.stdout)")
+            try await postfix.waitForQueueToDrain()
+            let config = try Self.configDirectory()
+            defer { try? FileManager.default.removeItem(atPath: config) }
+            let result = try await runCommand(try Self.fail2banRegex.path(),
+                ["-c", config, "--print-all-matched", postfix.maillogPath, "relayguard[_daemon=relayguard-e2e-\(postfix.smtpPort)/\\w+]"],
+                timeout: .seconds(60))
+            #expect(result.exitCode == 0, "\(result.summary)")
+            let matched = Self.matchedLines(result.stdout)
+            #expect(matched.count == 2, "\(result.stdout)\n\(postfix.maillog())")
+            #expect(matched.allSatisfy { $0.contains("[203.0.113.9]") && $0.contains("Recipient address rejected: encapsulated or routed") }, "\(matched)")
+        }
+    }
+
     @Test("the jail loads in fail2ban with the filter")
     func jailLoads() async throws {
         let config = try Self.configDirectory()
