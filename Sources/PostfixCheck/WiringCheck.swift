@@ -6,15 +6,21 @@ import RelayPolicy
 /// it, or that make RelayGuard refuse mail Postfix is meant to accept. Pure: postconf's output in, findings out.
 public struct WiringCheck {
     let postfix: PostfixSettings
-    let relayGuard: RelayGuardSocket
+    /// The milter socket; nil when RelayGuard serves the policy socket alone (`socket = none`).
+    let milter: RelayGuardSocket?
+    /// The policy listener of `relayguard run` (`policy_socket`), nil when it is off.
+    let policyListener: RelayGuardSocket?
     let localDomains: DomainSet?
 
     /// - Parameters:
-    ///   - socket: RelayGuard's `socket` setting.
+    ///   - socket: RelayGuard's `socket` setting; nil for `socket = none`.
+    ///   - policySocket: RelayGuard's `policy_socket` setting; nil when it is off.
     ///   - localDomains: RelayGuard's `local_domains`; nil when it is not set (every domain local).
-    public init(postfix: PostfixSettings, socket: ListenSocket, localDomains: DomainSet?) {
+    public init(postfix: PostfixSettings, socket: ListenSocket?, policySocket: ListenSocket? = nil, localDomains: DomainSet?) {
         self.postfix = postfix
-        self.relayGuard = RelayGuardSocket(socket: socket, queueDirectory: postfix.parameters["queue_directory"] ?? "/var/spool/postfix")
+        let queueDirectory = postfix.parameters["queue_directory"] ?? "/var/spool/postfix"
+        self.milter = socket.map { RelayGuardSocket(socket: $0, queueDirectory: queueDirectory) }
+        self.policyListener = policySocket.map { RelayGuardSocket(socket: $0, queueDirectory: queueDirectory) }
         self.localDomains = localDomains
     }
 
@@ -31,22 +37,44 @@ public struct WiringCheck {
         return services.isEmpty ? [PostfixSettings.Service(name: "smtp", type: "inet", command: "smtpd")] : services
     }
 
-    /// The policy front end: master.cf spawn services that run `relayguard policy`, as check_policy_service names
-    /// them (`unix:private/NAME`, `inet:HOST:PORT`).
-    private var policyServices: [String] {
+    /// master.cf spawn services that run `relayguard policy`, as check_policy_service names them
+    /// (`unix:private/NAME`, `inet:NAME`).
+    private var spawnServices: [String] {
         postfix.services.filter { $0.command == "spawn" && $0.arguments.contains("relayguard") && $0.arguments.contains(" policy") }
             .map { $0.type == "unix" ? "unix:private/\($0.name)" : "inet:\($0.name)" }
     }
 
-    /// Where a smtpd service asks RelayGuard's policy front end: the restriction list and whether a permit comes first.
-    private func policyCheck(in service: PostfixSettings.Service) -> (list: String, afterPermit: String?)? {
+    /// How a fix names RelayGuard's policy service: the spawn service an admin wrote, else the listener.
+    private var policyName: String? { spawnServices.first ?? policyListener?.postfixSpelling }
+
+    /// Uncovered smtpd services are reported against the policy front end, not the milter, when the admin chose it:
+    /// a spawn service exists, or RelayGuard serves no milter socket.
+    private var prefersPolicy: Bool { !spawnServices.isEmpty || (milter == nil && policyListener != nil) }
+
+    /// Whether a check_policy_service argument reaches RelayGuard's policy front end from this service.
+    private func isPolicyService(_ address: String, chrooted: Bool) -> Bool {
+        spawnServices.contains(address) || policyListener?.isReached(by: address, chrooted: chrooted) == true
+    }
+
+    /// Whether the milter list of `service` reaches RelayGuard's milter socket.
+    private func milterReaches(_ service: PostfixSettings.Service) -> Bool {
+        guard let milter else { return false }
+        return MilterEntry.list(service.value("smtpd_milters", in: postfix)).contains { milter.isReached(by: $0.address, chrooted: service.isChrooted) }
+    }
+
+    /// Where a smtpd service asks RelayGuard's policy front end: the restriction list, whether a permit comes first,
+    /// and whether the named socket is reachable from the service (a chrooted smtpd sees only the queue directory).
+    private func policyCheck(in service: PostfixSettings.Service) -> (list: String, afterPermit: String?, address: String, reachable: Bool)? {
         for list in ["smtpd_relay_restrictions", "smtpd_recipient_restrictions"] {
             let words = service.value(list, in: postfix).split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" })
             var permit: String?
             for (index, word) in words.enumerated() {
                 if word.hasPrefix("permit"), permit == nil { permit = String(word) }
-                if word == "check_policy_service", index + 1 < words.count, policyServices.contains(String(words[index + 1])) {
-                    return (list, permit)
+                guard word == "check_policy_service", index + 1 < words.count else { continue }
+                let address = String(words[index + 1])
+                if isPolicyService(address, chrooted: service.isChrooted) { return (list, permit, address, true) }
+                if service.isChrooted, policyListener?.isReached(by: address, chrooted: false) == true {
+                    return (list, permit, address, false)
                 }
             }
         }
@@ -54,19 +82,26 @@ public struct WiringCheck {
     }
 
     private func policyWiring() -> [Finding] {
-        guard let name = policyServices.first else { return [] }
+        guard let name = policyName else { return [] }
         var findings: [Finding] = []
+        var asked = false
         for service in smtpdServices {
-            if let (list, permit) = policyCheck(in: service) {
-                if let permit {
+            if let (list, permit, address, reachable) = policyCheck(in: service) {
+                asked = true
+                if !reachable {
+                    findings.append(Finding(.error, "chroot-unreachable", at: location(service, list),
+                        "\(service.id) runs chrooted in \(value("queue_directory")) and looks for \(address) inside it, where RelayGuard's policy socket is not",
+                        fix: fixCommand(service, list, service.value(list, in: postfix).replacingOccurrences(of: address, with: name)),
+                        why: "a chrooted smtpd opens a policy service's unix path relative to the queue directory; it cannot reach RelayGuard, and smtpd_policy_service_default_action answers every recipient"))
+                } else if let permit {
                     findings.append(Finding(.warning, "policy-after-permit", at: location(service, list),
-                        "\(list) runs \(permit) before check_policy_service \(name)",
-                        fix: "put check_policy_service \(name) first in \(list)",
+                        "\(list) runs \(permit) before check_policy_service \(address)",
+                        fix: "put check_policy_service \(address) first in \(list)",
                         why: "clients that \(permit) lets through are never asked about: their encapsulated recipients reach the next hop"))
                 }
                 continue
             }
-            if MilterEntry.list(service.value("smtpd_milters", in: postfix)).contains(where: { relayGuard.isReached(by: $0.address, chrooted: service.isChrooted) }) { continue }
+            if milterReaches(service) || !prefersPolicy { continue }
             let current = service.value("smtpd_relay_restrictions", in: postfix)
             let value = "check_policy_service \(name)" + (current.isEmpty ? "" : ", \(current)")
             findings.append(Finding(.error, "policy-missing", at: location(service, "smtpd_relay_restrictions"),
@@ -74,8 +109,17 @@ public struct WiringCheck {
                 fix: service.overrides["smtpd_relay_restrictions"] != nil ? "postconf -P '\(service.id)/smtpd_relay_restrictions=\(value)'" : "postconf -e 'smtpd_relay_restrictions = \(value)'",
                 why: "mail received by this service never reaches RelayGuard, so its encapsulated recipients are accepted"))
         }
+        if let listener = policyListener, case .unix(let path) = listener.socket, listener.pathInsideQueueDirectory(path) == nil,
+           asked || prefersPolicy, let chrooted = smtpdServices.first(where: \.isChrooted) {
+            findings.append(Finding(.error, "socket-outside-chroot", at: "relayguard.conf: policy_socket",
+                "RelayGuard's policy service listens on \(path), outside Postfix's queue directory \(value("queue_directory")), and \(chrooted.id) runs chrooted",
+                fix: "policy_socket = unix:\(value("queue_directory"))/relayguard/policy.sock",
+                why: "a chrooted smtpd sees only the queue directory; the package puts the socket in \(value("queue_directory"))/relayguard for that reason"))
+        }
+        // Only where the policy service is in use: the default answer of a service nothing asks does not matter.
         let fallback = value("smtpd_policy_service_default_action")
-        if !fallback.hasPrefix("4"), !fallback.hasPrefix("5"), !fallback.uppercased().hasPrefix("DEFER"), !fallback.uppercased().hasPrefix("REJECT") {
+        if asked || prefersPolicy,
+           !fallback.hasPrefix("4"), !fallback.hasPrefix("5"), !fallback.uppercased().hasPrefix("DEFER"), !fallback.uppercased().hasPrefix("REJECT") {
             findings.append(Finding(.error, "policy-fails-open", at: "main.cf: smtpd_policy_service_default_action",
                 "smtpd_policy_service_default_action = \(fallback)",
                 fix: "postconf -e 'smtpd_policy_service_default_action = 451 4.3.5 Server configuration problem'",
@@ -85,6 +129,7 @@ public struct WiringCheck {
     }
 
     private func milterWiring() -> [Finding] {
+        guard let relayGuard = milter else { return [] }
         var findings: [Finding] = []
         let spelling = relayGuard.postfixSpelling
         var mainReported = false
@@ -93,7 +138,7 @@ public struct WiringCheck {
             let entries = MilterEntry.list(list)
             if entries.contains(where: { relayGuard.isReached(by: $0.address, chrooted: service.isChrooted) }) { continue }
             // The policy front end instead of the milter: policyWiring judges that service.
-            if !policyServices.isEmpty { continue }
+            if policyCheck(in: service) != nil || prefersPolicy { continue }
             let appended = list.isEmpty ? spelling : "\(list), \(spelling)"
             if let unreachable = entries.first(where: { relayGuard.isReached(by: $0.address, chrooted: !service.isChrooted) }),
                service.isChrooted {
@@ -123,10 +168,13 @@ public struct WiringCheck {
                 fix: "socket = unix:\(value("queue_directory"))/relayguard/relayguard.sock",
                 why: "a chrooted smtpd sees only the queue directory; the package puts the socket in \(value("queue_directory"))/relayguard for that reason"))
         }
-        if MilterEntry.list(value("non_smtpd_milters")).contains(where: { relayGuard.isReached(by: $0.address, chrooted: true) || relayGuard.isReached(by: $0.address, chrooted: false) }) {
+        // pickup and sendmail's postdrop path are not chrooted alike: either reading of the path counts.
+        let nonSMTPD = MilterEntry.list(value("non_smtpd_milters"))
+        let others = nonSMTPD.filter { !relayGuard.isReached(by: $0.address, chrooted: false) && !relayGuard.isReached(by: $0.address, chrooted: true) }
+        if others.count < nonSMTPD.count {
             findings.append(Finding(.error, "non-smtpd-milters", at: "main.cf: non_smtpd_milters",
                 "non_smtpd_milters names RelayGuard",
-                fix: "postconf -e 'non_smtpd_milters = \(MilterEntry.list(value("non_smtpd_milters")).filter { !relayGuard.isReached(by: $0.address, chrooted: false) && !relayGuard.isReached(by: $0.address, chrooted: true) }.map(\.address).joined(separator: ", "))'",
+                fix: "postconf -e 'non_smtpd_milters = \(others.map(\.address).joined(separator: ", "))'",
                 why: "local submissions (sendmail, pickup) have no SMTP client to refuse: MILTER_README says a reject there leaves mail queued or lost; RelayGuard decides SMTP recipients only"))
         }
         return findings
@@ -139,7 +187,7 @@ public struct WiringCheck {
         var actions: [(location: String, action: String, fix: String)] = []
         for service in smtpdServices {
             for entry in MilterEntry.list(service.value("smtpd_milters", in: postfix))
-            where relayGuard.isReached(by: entry.address, chrooted: service.isChrooted) {
+            where milter?.isReached(by: entry.address, chrooted: service.isChrooted) == true {
                 if let action = entry.settings["default_action"] {
                     actions.append((location(service, "smtpd_milters"), action, "remove default_action=\(action) from RelayGuard's { } entry"))
                 } else if let action = service.overrides["milter_default_action"] {

@@ -43,13 +43,21 @@ let policyMain = cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relay
 let policySpawn = "relayguard unix - n n - 0 spawn\n  user=relayguard argv=/usr/bin/relayguard policy\n"
 let gatewayPolicy = packageSocket + "local_domains = corp.test .corp.test\n"
 
-func findings(main: String, relayGuard: String = gatewayPolicy, smtpdChroot: String = "y", extraServices: String = "") throws -> [Finding] {
+/// `policySocket`: RelayGuard's policy listener; `milter: false` is `socket = none`.
+func findings(main: String, relayGuard: String = gatewayPolicy, smtpdChroot: String = "y", extraServices: String = "",
+              policySocket: String? = nil, milter: Bool = true) throws -> [Finding] {
     let directory = try PostfixConfigDirectory(main: main, smtpdChroot: smtpdChroot, extraServices: extraServices)
     let settings = try Postconf(configDirectory: directory.path).read()
     let configuration = try Configuration.parse(relayGuard, file: "relayguard.conf", baseDirectory: "/")
-    return WiringCheck(postfix: settings, socket: configuration.daemon.socket,
+    return WiringCheck(postfix: settings, socket: milter ? configuration.daemon.socket : nil,
+                       policySocket: policySocket.flatMap(ListenSocket.init),
                        localDomains: configuration.policy.localDomains).findings()
 }
+
+/// The package's policy listener, asked first in smtpd_relay_restrictions, the milter not named.
+let listenerMain = cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with:
+    "smtpd_relay_restrictions = check_policy_service unix:relayguard/policy.sock, permit_mynetworks, reject_unauth_destination")
+let packagePolicySocket = "unix:/var/spool/postfix/relayguard/policy.sock"
 
 @Suite("check-postfix against real postconf -c")
 struct WiringCheckTests {
@@ -64,6 +72,8 @@ struct WiringCheckTests {
         var relayGuard = gatewayPolicy
         var smtpdChroot = "y"
         var extraServices = ""
+        var policySocket: String?
+        var milter = true
         /// Every finding's code, in order.
         let codes: [String]
         var testDescription: String { name }
@@ -155,11 +165,34 @@ struct WiringCheckTests {
         Case(name: "no local_domains: domains are not compared",
              main: cleanMain.replacingOccurrences(of: "relay_domains = corp.test", with: "relay_domains = other.test"),
              relayGuard: packageSocket, codes: []),
+        Case(name: "the policy listener asked instead of the milter", main: listenerMain,
+             policySocket: packagePolicySocket, codes: []),
+        Case(name: "the policy listener on inet", main: listenerMain.replacingOccurrences(of: "unix:relayguard/policy.sock", with: "inet:localhost:10040"),
+             policySocket: "inet:10040@127.0.0.1", codes: []),
+        Case(name: "the policy listener named from outside the chroot",
+             main: listenerMain.replacingOccurrences(of: "unix:relayguard/policy.sock", with: "unix:/var/spool/postfix/relayguard/policy.sock"),
+             policySocket: packagePolicySocket, codes: ["chroot-unreachable"]),
+        Case(name: "the policy listener after permit_mynetworks",
+             main: listenerMain.replacingOccurrences(of: "check_policy_service unix:relayguard/policy.sock, permit_mynetworks",
+                                                     with: "permit_mynetworks, check_policy_service unix:relayguard/policy.sock"),
+             policySocket: packagePolicySocket, codes: ["policy-after-permit"]),
+        Case(name: "both sockets served, neither asked: the milter is advised",
+             main: cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with: ""),
+             policySocket: packagePolicySocket, codes: ["milter-missing"]),
+        Case(name: "policy socket alone, nothing asks it",
+             main: cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with: ""),
+             policySocket: packagePolicySocket, milter: false, codes: ["policy-missing"]),
+        Case(name: "policy socket alone outside the queue directory",
+             main: listenerMain.replacingOccurrences(of: "unix:relayguard/policy.sock", with: "unix:/run/relayguard/policy.sock"),
+             policySocket: "unix:/run/relayguard/policy.sock", milter: false, codes: ["chroot-unreachable", "socket-outside-chroot"]),
+        Case(name: "the policy listener fails open", main: listenerMain + "\nsmtpd_policy_service_default_action = DUNNO",
+             policySocket: packagePolicySocket, codes: ["policy-fails-open"]),
     ]
 
     @Test(arguments: cases)
     func finds(_ row: Case) throws {
-        let found = try findings(main: row.main, relayGuard: row.relayGuard, smtpdChroot: row.smtpdChroot, extraServices: row.extraServices)
+        let found = try findings(main: row.main, relayGuard: row.relayGuard, smtpdChroot: row.smtpdChroot, extraServices: row.extraServices,
+                                 policySocket: row.policySocket, milter: row.milter)
         #expect(found.map(\.code) == row.codes, "\(found.map { "\($0.code): \($0.problem)" })")
     }
 
@@ -170,6 +203,18 @@ struct WiringCheckTests {
         let service = try findings(main: cleanMain, extraServices: "submission inet n - y - - smtpd\n  -o smtpd_milters=\n")
         #expect(service.first?.fix == "postconf -P 'submission/inet/smtpd_milters=unix:relayguard/relayguard.sock'")
         #expect(service.first?.location == "master.cf: submission/inet")
+    }
+
+    @Test("the fix for an unasked policy socket names it as a chrooted smtpd must")
+    func policyFixText() throws {
+        let found = try findings(main: cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with: ""),
+                                 policySocket: packagePolicySocket, milter: false)
+        // This main.cf sets no compatibility_level, so smtpd_relay_restrictions is empty (Postfix's default below level 1).
+        #expect(found.first?.fix == "postconf -e 'smtpd_relay_restrictions = check_policy_service unix:relayguard/policy.sock'")
+        let withList = try findings(main: cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock",
+                                                                        with: "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination"),
+                                    policySocket: packagePolicySocket, milter: false)
+        #expect(withList.first?.fix == "postconf -e 'smtpd_relay_restrictions = check_policy_service unix:relayguard/policy.sock, permit_mynetworks, reject_unauth_destination'")
     }
 
     @Test("a configuration postconf cannot read is an error, not an empty report")
