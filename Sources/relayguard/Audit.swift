@@ -61,7 +61,7 @@ enum AuditTable {
         } else {
             out += "Encapsulated or routed recipients Postfix accepted and delivered: \(report.deliveryCount)"
             out += report.deliveryCount > report.deliveries.count ? " (the first \(report.deliveries.count) below)\n" : "\n"
-            out += table(["time", "queue id", "client", "recipient", "decodes to", "relay", "status"],
+            out += TextTable.render(["time", "queue id", "client", "recipient", "decodes to", "relay", "status"],
                          report.deliveries.map { delivery in
                              [delivery.time, delivery.queueID,
                               (delivery.client ?? "?") + (delivery.saslUsername.map { " (sasl \($0))" } ?? ""),
@@ -75,7 +75,7 @@ enum AuditTable {
             out += "No refusals by RelayGuard or of relaying by Postfix.\n"
         } else {
             out += "Refused recipients by client (RelayGuard's milter or policy refusals, Postfix's Relay access denied):\n"
-            out += table(["client", "relayguard", "relay denied", "families"], report.refusals.prefix(50).map { client in
+            out += TextTable.render(["client", "relayguard", "relay denied", "families"], report.refusals.prefix(50).map { client in
                 [client.client, "\(client.relayGuard)", "\(client.relayDenied)",
                  client.families.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")]
             })
@@ -84,18 +84,8 @@ enum AuditTable {
                 out += "(\(report.otherClientsRefusals) refusals of \(report.otherClients) further clients, counted together)\n"
             }
             out += "\nRefused recipients by family:\n"
-            out += table(["family", "refused"], report.refusalsByFamily.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, "\($0.value)"] })
+            out += TextTable.render(["family", "refused"], report.refusalsByFamily.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, "\($0.value)"] })
         }
         return out
-    }
-
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            row.indices.map { column in
-                column == row.count - 1 ? row[column] : row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
     }
 }

@@ -95,7 +95,7 @@ enum ProbeTable {
         let rows = report.results.map { result in
             [result.family, result.outcome.rawValue, result.recipient + (result.decodesTo.map { " -> \($0)" } ?? ""), result.reply]
         }
-        var out = AuditTable.table(["family", "result", "recipient", "reply"], rows)
+        var out = TextTable.render(["family", "result", "recipient", "reply"], rows)
         out += "\n\(report.results.count) recipients tried at \(report.host) port \(report.port) for \(report.domain): "
         out += "\(report.accepted) accepted, \(report.results.filter { $0.outcome == .refused }.count) refused, "
         out += "\(report.results.filter { $0.outcome == .deferred }.count) deferred, "
