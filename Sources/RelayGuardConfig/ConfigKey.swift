@@ -26,15 +26,15 @@ extension ConfigKey {
         },
         ConfigKey(name: "imcea_reject_types", defaultValue: "INVALID X500",
                   help: "IMCEA types always rejected, whoever the client is") { v, c, d in
-            c.policy.imceaRejectTypes = Set(v.list(&d).map { $0.text.uppercased() })
+            c.policy.imceaRejectTypes = v.imceaTypes(&d)
         },
         ConfigKey(name: "imcea_reroute_types", defaultValue: "SMTP X400",
                   help: "IMCEA types that are reroute attempts whatever their payload (X400 only when a DDA names an address)") { v, c, d in
-            c.policy.imceaRerouteTypes = Set(v.list(&d).map { $0.text.uppercased() })
+            c.policy.imceaRerouteTypes = v.imceaTypes(&d)
         },
         ConfigKey(name: "imcea_exempt_types", defaultValue: "",
                   help: "IMCEA types whose decoded payload may carry @, % or ! without being a reroute attempt") { v, c, d in
-            c.policy.imceaExemptTypes = Set(v.list(&d).map { $0.text.uppercased() })
+            c.policy.imceaExemptTypes = v.imceaTypes(&d)
         },
         ConfigKey(name: "relay_clients", defaultValue: "",
                   help: "client networks allowed to reroute and relay: IPv4/IPv6 prefixes, addresses, file:/path") { v, c, d in

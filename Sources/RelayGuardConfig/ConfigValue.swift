@@ -34,6 +34,22 @@ struct ConfigValue {
         }
     }
 
+    /// IMCEA type names, upper-cased as the decoder compares them (ASCII only). A name with anything but ASCII
+    /// letters and digits can never match a type the decoder reads, so it is an error rather than a silent no-op:
+    /// Unicode upper-casing would have turned `smtpß` into `SMTPSS`, which no recipient's type compares equal to.
+    func imceaTypes(_ diagnostics: inout [ConfigDiagnostic]) -> Set<String> {
+        var types: Set<String> = []
+        for item in list(&diagnostics) {
+            guard item.text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }) else {
+                diagnostics.append(ConfigDiagnostic(file: item.file, line: item.line, message:
+                    "\(key): \"\(item.text)\" is not an IMCEA type name (ASCII letters and digits, as in IMCEA<TYPE>-)"))
+                continue
+            }
+            types.insert(String(decoding: item.text.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self))
+        }
+        return types
+    }
+
     /// A list item and where it was written.
     struct Item {
         var text: Substring

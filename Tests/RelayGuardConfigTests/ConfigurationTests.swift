@@ -76,6 +76,8 @@ struct ConfigurationTests {
         ("reroute no", "relayguard.conf:1: expected \"key = value\", got \"reroute no\""),
         ("relay_clients = file:/nonexistent/relay.cidr", "relayguard.conf:1: relay_clients: cannot read included file \"/nonexistent/relay.cidr\": no such file"),
         ("imcea_exempt_types = notes smtp", "relayguard.conf:1: imcea_exempt_types: SMTP is also in imcea_reroute_types"),
+        ("imcea_reroute_types = SMTP\n  smtpß", "relayguard.conf:1: imcea_reroute_types: \"smtpß\" is not an IMCEA type name"),
+        ("imcea_reject_types = X-500", "relayguard.conf:1: imcea_reject_types: \"X-500\" is not an IMCEA type name"),
     ])
     func reportsErrorWithFileAndLine(text: String, expected: String) {
         let errors = Self.errors(text)
