@@ -22,6 +22,8 @@ let package = Package(
         // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Errno: the system edge's one errno-to-error path (swift-nio, coming for the policy listener, depends on it too).
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -31,7 +33,7 @@ let package = Package(
             providers: [.apt(["libmilter-dev"])]
         ),
         // The Swift face of libmilter: handler protocol, verdicts, the server. No policy knowledge.
-        .target(name: "Milter", dependencies: ["CMilter"]),
+        .target(name: "Milter", dependencies: ["CMilter", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure policy: address decoding, IP/CIDR sets, rules, decisions. No I/O, no C.
         .target(name: "RelayPolicy"),
         // Postfix's policy delegation protocol (SMTPD_POLICY_README): request framing and parsing, the mapping to the
@@ -63,6 +65,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
@@ -89,7 +92,7 @@ let package = Package(
         .executableTarget(name: "relayguard-auditlog-gen", path: "Benchmarks/AuditLog"),
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
-        .testTarget(name: "MilterTests", dependencies: ["Milter"]),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
@@ -118,7 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayGuardDaemonTests",
-            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "RelayPolicy", "RelayGuardTestSupport"] + logAndRegistry
+            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "RelayGuardTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")] + logAndRegistry
         ),
         .testTarget(
             name: "EndToEndTests",

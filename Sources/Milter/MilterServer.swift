@@ -45,10 +45,7 @@ public enum MilterServer {
     ) throws {
         let socketPath = try unixSocketPath(of: configuration.socket)
         if configuration.socketMode != nil, socketPath == nil {
-            throw MilterError(
-                operation: "configuration",
-                detail: "socketMode applies only to unix sockets, not \(configuration.socket)"
-            )
+            throw MilterError(.configuration, detail: "socketMode applies only to unix sockets, not \(configuration.socket)")
         }
         let context = try ServerContext(configuration: configuration, factory: factory)
         try installServerContext(context)
@@ -57,18 +54,18 @@ public enum MilterServer {
         do {
             try configuration.name.withCString { name in
                 let description = makeFilterDescription(name: UnsafeMutablePointer(mutating: name))
-                try milterCall("smfi_register", configuration.name) { smfi_register(description) }
+                try milterCall(.register, configuration.name) { smfi_register(description) }
             }
             try configuration.socket.withCString { socket in
-                try milterCall("smfi_setconn", configuration.socket) {
+                try milterCall(.setConnection, configuration.socket) {
                     smfi_setconn(UnsafeMutablePointer(mutating: socket))
                 }
             }
             if let timeout = configuration.timeout {
-                try milterCall("smfi_settimeout", "\(timeout) s") { smfi_settimeout(timeout) }
+                try milterCall(.setTimeout, "\(timeout) s") { smfi_settimeout(timeout) }
             }
             if let backlog = configuration.backlog {
-                try milterCall("smfi_setbacklog", "\(backlog)") { smfi_setbacklog(backlog) }
+                try milterCall(.setBacklog, "\(backlog)") { smfi_setbacklog(backlog) }
             }
             try whileBinding {
                 if let socketPath { try refuseNonSocket(at: socketPath, in: configuration.socket) }
@@ -76,7 +73,7 @@ public enum MilterServer {
                 // 0777 & ~umask, so this umask gives exactly socketMode (at most 0777, checked by the config).
                 let previousMask = configuration.socketMode.map { umask(mode_t(~$0 & 0o777)) }
                 defer { if let previousMask { umask(previousMask) } }
-                try milterCall("smfi_opensocket", configuration.socket) { smfi_opensocket(1) }
+                try milterCall(.openSocket, configuration.socket) { smfi_opensocket(1) }
                 opened = true
             }
             try afterOpen()
@@ -91,7 +88,7 @@ public enum MilterServer {
             uninstallServerContext()
             throw error
         }
-        try milterCall("smfi_main", errnoIsMeaningful: false) { smfi_main() }
+        try milterCall(.main, errnoIsMeaningful: false) { smfi_main() }
     }
 
     /// Asks `smfi_main` to return (`smfi_stop`). Safe from any thread, but not from a signal handler
@@ -115,11 +112,8 @@ public enum MilterServer {
         case S_IFDIR: "a directory"
         default: "not a socket"
         }
-        throw MilterError(
-            operation: "configuration",
-            detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is replaced there, "
-                + "so remove it or choose another path"
-        )
+        throw MilterError(.configuration, detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is "
+            + "replaced there, so remove it or choose another path")
     }
 
     /// The port of an `inet:`/`inet6:` socket specification (`inet:8894@127.0.0.1`), nil otherwise.
@@ -140,16 +134,13 @@ public enum MilterServer {
         switch proto {
         case "unix", "local":
             guard !rest.isEmpty else {
-                throw MilterError(operation: "configuration", detail: "empty socket path in \(socket)")
+                throw MilterError(.configuration, detail: "empty socket path in \(socket)")
             }
             return rest
         case "inet", "inet6":
             return nil
         default:
-            throw MilterError(
-                operation: "configuration",
-                detail: "unknown socket type \"\(proto)\" in \(socket) (use unix:, local:, inet: or inet6:)"
-            )
+            throw MilterError(.configuration, detail: "unknown socket type \"\(proto)\" in \(socket) (use unix:, local:, inet: or inet6:)")
         }
     }
 }

@@ -50,10 +50,7 @@ final class ServerContext: Sendable {
         var noReplySteps: UInt = 0
         for stage in configuration.unansweredStages {
             guard let bit = stage.noReplyStep else {
-                throw MilterError(
-                    operation: "configuration",
-                    detail: "stage \(stage) cannot be unanswered: only connect, helo and mail can"
-                )
+                throw MilterError(.configuration, detail: "stage \(stage) cannot be unanswered: only connect, helo and mail can")
             }
             noReplySteps |= bit
         }
@@ -66,10 +63,7 @@ final class ServerContext: Sendable {
                 // The MTA receives the list space-separated, so a space inside a name would split it.
                 guard !name.isEmpty, !name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
                 else {
-                    throw MilterError(
-                        operation: "configuration",
-                        detail: "macro name \"\(name)\" for stage \(stage) is empty or contains whitespace"
-                    )
+                    throw MilterError(.configuration, detail: "macro name \"\(name)\" for stage \(stage) is empty or contains whitespace")
                 }
                 unique.append(name)
             }
@@ -116,10 +110,8 @@ func installServerContext(_ context: ServerContext) throws(MilterError) {
         return true
     }
     guard installed else {
-        throw MilterError(
-            operation: "MilterServer.run",
-            detail: "already called in this process; libmilter keeps global state and cannot run twice"
-        )
+        throw MilterError(.configuration, detail: "MilterServer.run already called in this process; libmilter keeps "
+            + "global state and cannot run twice")
     }
 }
 

@@ -11,14 +11,15 @@ import RelayGuardCore
 /// `relayguard run`: the milter in the foreground, reloading on SIGHUP and SIGUSR1.
 public enum Daemon {
     /// Runs until SIGTERM or SIGINT. `path` is the config file, or nil for the embedded default. Started as root it
-    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws a root refusal
-    /// (`PrivilegeError.isRootRefusal`) before opening anything.
+    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws
+    /// `StartRefusal.runningAsRoot` before opening anything.
     ///
     /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
     /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
     ///
-    /// - Throws: what stopped the milter, or `MilterStoppedError` when libmilter stopped without a SIGTERM or SIGINT
-    ///   reaching this thread, so that the exit status is not 0 and a supervisor restarts it.
+    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed,
+    ///   or `MilterStoppedError` when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the
+    ///   exit status is not 0 and a supervisor restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
         if case .drop(let account) = privileges, let path {
@@ -104,9 +105,8 @@ public enum Daemon {
             guard case .drop(let account) = privileges, daemon.socket.isUnix else { return try bind() }
             do {
                 try Privileges.asAccount(account, bind)
-            } catch let error as MilterError where error.operation == "smfi_opensocket" {
-                throw MilterError(operation: error.operation, detail: "\(error.detail); the socket is created as user "
-                    + "\(account.name), so its directory must be writable by \(account.name)")
+            } catch let error as MilterError where error.operation == .openSocket {
+                throw SocketAsAccountError(underlying: error, user: account.name)
             }
         }) {
             if case .drop(let account) = privileges {
@@ -119,6 +119,16 @@ public enum Daemon {
             }
             logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no") timeout=\(daemon.timeout)s")
         }
+    }
+}
+
+/// `smfi_opensocket` failed while binding as the service account: the account, not root, needs the directory.
+public struct SocketAsAccountError: Error, CustomStringConvertible {
+    public let underlying: MilterError
+    public let user: String
+
+    public var description: String {
+        "\(underlying); the socket is created as user \(user), so its directory must be writable by \(user)"
     }
 }
 

@@ -12,7 +12,7 @@ import RelayGuardCore
 /// `smtpd_policy_service_max_ttl`).
 public enum PolicyService {
     /// Serves standard input until end of file.
-    public static func run(configuration: Configuration) throws(PolicyConnectionError) {
+    public static func run(configuration: Configuration) throws(SystemCallError) {
         // A write to a connection smtpd closed must fail with EPIPE, not kill the process mid-log.
         signal(SIGPIPE, SIG_IGN)
         let logger = makeLogger(configuration.daemon, stderrIsConnection: stderrIsConnection())
