@@ -2,9 +2,8 @@
 public struct MilterConfiguration: Sendable {
     /// The filter name, used in libmilter's log lines.
     public var name: String
-    /// Where to listen, in libmilter's syntax: `inet:8894@127.0.0.1`, `inet6:8894@[::1]`,
-    /// `unix:/path` or `local:/path` (a bare `/path` is a unix socket too).
-    public var socket: String
+    /// Where to listen.
+    public var socket: MilterListenAddress
     /// Permissions for a unix socket (e.g. `0o660`), given at bind time through the umask: nothing changes the
     /// socket's path afterwards. Only valid with a unix socket.
     public var socketMode: UInt16?
@@ -32,7 +31,7 @@ public struct MilterConfiguration: Sendable {
     /// Creates a configuration; unset tuning values keep libmilter's defaults.
     public init(
         name: String,
-        socket: String,
+        socket: MilterListenAddress,
         socketMode: UInt16? = nil,
         timeout: Int32? = nil,
         backlog: Int32? = nil,

@@ -54,7 +54,7 @@ public enum Daemon {
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
-        let milter = MilterConfiguration(name: "relayguard", socket: daemon.socket.description, socketMode: socketMode,
+        let milter = MilterConfiguration(name: "relayguard", socket: milterAddress(daemon.socket), socketMode: socketMode,
                                          timeout: Int32(daemon.timeout),
                                          macros: RelayGuardSessionFactory.macros,
                                          unansweredStages: RelayGuardSessionFactory.unansweredStages)
@@ -93,6 +93,15 @@ public enum Daemon {
             throw MilterStoppedError()
         }
         logger.notice("relayguard stopped")
+    }
+
+    /// The `socket` setting as the Milter target takes it.
+    static func milterAddress(_ socket: ListenSocket) -> MilterListenAddress {
+        switch socket {
+        case .unix(let path): .unix(path: path)
+        case .inet(let port, let host): .inet(port: port, host: host)
+        case .inet6(let port, let host): .inet6(port: port, host: host)
+        }
     }
 
     /// The milter thread: opens the socket (as `user` when dropping), drops root, starts metrics, serves.

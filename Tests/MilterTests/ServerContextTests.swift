@@ -11,7 +11,7 @@ struct ServerContextTests {
     }
 
     static func context(_ macros: [MilterStage: [String]]) throws -> ServerContext {
-        try ServerContext(configuration: MilterConfiguration(name: "t", socket: "inet:1@x", macros: macros),
+        try ServerContext(configuration: MilterConfiguration(name: "t", socket: .inet(port: 1, host: "x"), macros: macros),
                           factory: NoSessions())
     }
 
@@ -39,7 +39,7 @@ struct ServerContextTests {
     @Test("connect, HELO and MAIL can be unanswered: their SMFIP_NR_* bits, and no other stage")
     func unansweredStages() throws {
         let context = try ServerContext(
-            configuration: MilterConfiguration(name: "t", socket: "inet:1@x", unansweredStages: [.connect, .mail]),
+            configuration: MilterConfiguration(name: "t", socket: .inet(port: 1, host: "x"), unansweredStages: [.connect, .mail]),
             factory: NoSessions())
         #expect(context.noReplySteps == UInt(SMFIP_NR_CONN | SMFIP_NR_MAIL))
         #expect(MilterStage.allCases.filter(context.isUnanswered) == [.connect, .mail])
@@ -50,7 +50,7 @@ struct ServerContextTests {
     ])
     func answeredStages(stage: MilterStage) {
         #expect(throws: MilterError.self) {
-            try ServerContext(configuration: MilterConfiguration(name: "t", socket: "inet:1@x", unansweredStages: [stage]),
+            try ServerContext(configuration: MilterConfiguration(name: "t", socket: .inet(port: 1, host: "x"), unansweredStages: [stage]),
                               factory: NoSessions())
         }
     }

@@ -23,7 +23,7 @@ struct UnansweredStageTests {
     }
 
     static func box() throws -> SessionBox {
-        let configuration = MilterConfiguration(name: "t", socket: "inet:1@x", unansweredStages: [.connect, .mail])
+        let configuration = MilterConfiguration(name: "t", socket: .inet(port: 1, host: "x"), unansweredStages: [.connect, .mail])
         return SessionBox(session: IdleSession(),
                           context: try ServerContext(configuration: configuration, factory: NoSessions()))
     }
