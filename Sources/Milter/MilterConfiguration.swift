@@ -19,14 +19,6 @@ public struct MilterConfiguration: Sendable {
     /// `milter_*_macros` setting; a stage not listed keeps Postfix's setting. Names must be non-empty and
     /// contain no whitespace.
     public var macros: [MilterStage: [String]]
-    /// Stages the session always answers with continue: `connect`, `helo` and `mail` may be listed. They are
-    /// negotiated as "no reply" (SMFIP_NR_*), so the MTA sends them without waiting for an answer and puts off its
-    /// write until the next stage that needs one: a round trip saved per stage listed, on every connection. The
-    /// session's callbacks still run and see their macros. Should one of them refuse anyway (reject, tempfail), that
-    /// verdict is given at every later answered stage of the connection (fail closed, never dropped); accept and
-    /// discard there have no effect. If no session can be made at such a stage (allocation failure), the first answered
-    /// stage makes one, which has seen no connect and answers as such a session does.
-    public var unansweredStages: Set<MilterStage>
 
     /// Creates a configuration; unset tuning values keep libmilter's defaults.
     public init(
@@ -35,8 +27,7 @@ public struct MilterConfiguration: Sendable {
         socketMode: UInt16? = nil,
         timeout: Int32? = nil,
         backlog: Int32? = nil,
-        macros: [MilterStage: [String]] = [:],
-        unansweredStages: Set<MilterStage> = []
+        macros: [MilterStage: [String]] = [:]
     ) {
         self.name = name
         self.socket = socket
@@ -44,6 +35,5 @@ public struct MilterConfiguration: Sendable {
         self.timeout = timeout
         self.backlog = backlog
         self.macros = macros
-        self.unansweredStages = unansweredStages
     }
 }

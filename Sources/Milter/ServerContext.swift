@@ -14,13 +14,6 @@ final class ServerContext: Sendable {
     let fetchLists: [[MacroName]]
     /// Arguments for `smfi_setsymlist` during negotiation: one per stage with names configured.
     let symbolLists: [SymbolList]
-    /// SMFIP_NR_* bits of the unanswered stages, requested in negotiation.
-    let noReplySteps: UInt
-
-    /// Whether `stage` was configured unanswered: its no-reply bit is among those requested.
-    func isUnanswered(_ stage: MilterStage) -> Bool {
-        stage.noReplyStep.map { noReplySteps & $0 != 0 } ?? false
-    }
 
     /// The names `stage`'s callback sees, in fetch order.
     func visibleMacros(_ stage: MilterStage) -> [String] {
@@ -47,14 +40,6 @@ final class ServerContext: Sendable {
     /// Validates the configured macro names and precomputes what each callback needs.
     init(configuration: MilterConfiguration, factory: any MilterSessionFactory) throws(MilterError) {
         self.factory = factory
-        var noReplySteps: UInt = 0
-        for stage in configuration.unansweredStages {
-            guard let bit = stage.noReplyStep else {
-                throw MilterError(.configuration, detail: "stage \(stage) cannot be unanswered: only connect, helo and mail can")
-            }
-            noReplySteps |= bit
-        }
-        self.noReplySteps = noReplySteps
         var configured: [MilterStage: [String]] = [:]
         for (stage, names) in configuration.macros {
             var seen = Set<String>()

@@ -56,8 +56,7 @@ public enum Daemon {
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
         let milter = MilterConfiguration(name: "relayguard", socket: milterAddress(daemon.socket), socketMode: socketMode,
                                          timeout: Int32(daemon.timeout),
-                                         macros: RelayGuardSessionFactory.macros,
-                                         unansweredStages: RelayGuardSessionFactory.unansweredStages)
+                                         macros: RelayGuardSessionFactory.macros)
         let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
         let outcome = Locked<(any Error)?>(nil)
         let thread = Thread {
