@@ -9,8 +9,7 @@ final class ServerContext: Sendable {
     /// Names fetched for each stage's callback, those configured for that stage: indexed by
     /// `MilterStage.dialogueOrder`, each name with its NUL-terminated spelling for `smfi_getsymval`, so a callback
     /// neither hashes a stage nor converts a name. Earlier stages' names are not fetched again: a session keeps what
-    /// it needs from them (each `smfi_getsymval` plus copy cost ~600 instructions, 12k a session when every stage
-    /// fetched the cumulative list).
+    /// it needs from them, and every fetch is a lookup in libmilter plus a copy, on every callback of every session.
     let fetchLists: [[MacroName]]
     /// Arguments for `smfi_setsymlist` during negotiation: one per stage with names configured.
     let symbolLists: [SymbolList]

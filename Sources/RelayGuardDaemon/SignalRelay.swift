@@ -6,7 +6,7 @@ import SystemPackage
 /// The signals `relayguard run` acts on, taken off libmilter's signal thread and handed to the main thread.
 ///
 /// libmilter's signal thread (started by `smfi_main`) sigwaits SIGHUP, SIGTERM and SIGINT, and stops the milter on
-/// HUP as on TERM: `smfi_main` returns and the process used to exit 0, which `Restart=on-failure` does not restart.
+/// HUP as on TERM: `smfi_main` returns, and a process that then exits 0 is not restarted by `Restart=on-failure`.
 /// A second `sigwait` on HUP would race that thread for each signal. Instead the main thread is the one thread that
 /// leaves these signals unblocked, with a handler that writes the signal's number into a pipe; the main thread reads
 /// the pipe and acts outside the handler (reload, or `smfi_stop`). For `kill(pid, sig)` Linux first tries the thread
