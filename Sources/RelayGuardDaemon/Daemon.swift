@@ -17,9 +17,10 @@ public enum Daemon {
     /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
     /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
     ///
-    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed,
-    ///   or `MilterStoppedError` when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the
-    ///   exit status is not 0 and a supervisor restarts it.
+    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed
+    ///   (`SocketAsAccountError` when the service account could not bind the unix socket), or `MilterStoppedError`
+    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the exit status is not 0 and
+    ///   a supervisor restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
         if case .drop(let account) = privileges, let path {
