@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// What the core, front-end and daemon tests import beside their targets: swift-log, and a private Prometheus registry
+/// per test so that the counters can be read and checked to add up.
+let logAndRegistry: [Target.Dependency] = [
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+]
+
 let package = Package(
     name: "RelayGuard",
     platforms: [.macOS(.v15)],
@@ -15,6 +22,8 @@ let package = Package(
         // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Errno: the system edge's one errno-to-error path (swift-nio, coming for the policy listener, depends on it too).
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -24,7 +33,7 @@ let package = Package(
             providers: [.apt(["libmilter-dev"])]
         ),
         // The Swift face of libmilter: handler protocol, verdicts, the server. No policy knowledge.
-        .target(name: "Milter", dependencies: ["CMilter"]),
+        .target(name: "Milter", dependencies: ["CMilter", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure policy: address decoding, IP/CIDR sets, rules, decisions. No I/O, no C.
         .target(name: "RelayPolicy"),
         // Postfix's policy delegation protocol (SMTPD_POLICY_README): request framing and parsing, the mapping to the
@@ -32,14 +41,31 @@ let package = Package(
         .target(name: "PolicyDelegation", dependencies: ["RelayPolicy"]),
         // relayguard.conf: text to validated settings, errors with file:line.
         .target(name: "RelayGuardConfig", dependencies: ["RelayPolicy"]),
-        // The daemon: config + policy snapshots + milter handler + logging + metrics + privileges.
+        // The front-end-neutral core: policy snapshots and their reload, the decision's log line and metrics. No C, no
+        // sockets, no system calls: `explain` and both front ends use it.
+        .target(
+            name: "RelayGuardCore",
+            dependencies: [
+                "RelayPolicy", "RelayGuardConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The milter front end: libmilter's callbacks (through Milter) translated to core calls.
+        .target(name: "MilterFrontEnd", dependencies: ["Milter", "RelayGuardCore", "RelayPolicy",
+                                                       .product(name: "Logging", package: "swift-log")]),
+        // The policy front end: one policy delegation request to its `action=` answer through the core, without I/O.
+        .target(name: "PolicyFrontEnd", dependencies: ["PolicyDelegation", "RelayGuardCore", "RelayPolicy",
+                                                       .product(name: "Logging", package: "swift-log")]),
+        // The system edge and `run`'s wiring: signals, privileges, syslog, listeners, the metrics endpoint.
         .target(
             name: "RelayGuardDaemon",
             dependencies: [
-                "Milter", "RelayPolicy", "RelayGuardConfig", "PolicyDelegation",
+                "RelayGuardCore", "MilterFrontEnd", "PolicyFrontEnd", "Milter", "RelayGuardConfig", "PolicyDelegation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
@@ -51,7 +77,8 @@ let package = Package(
         .executableTarget(
             name: "relayguard",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit", "SMTPProbe",
+                "RelayGuardDaemon", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit",
+                "SMTPProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,21 +92,37 @@ let package = Package(
         .executableTarget(name: "relayguard-auditlog-gen", path: "Benchmarks/AuditLog"),
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
-        .testTarget(name: "MilterTests", dependencies: ["Milter"]),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
         .testTarget(name: "MailLogAuditTests", dependencies: ["MailLogAudit", "RelayPolicy"]),
         .testTarget(name: "PostfixCheckTests", dependencies: ["PostfixCheck", "RelayGuardConfig", "RelayPolicy"]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
+        // What the core, front-end and daemon tests share: a recording log handler, counters read back, real threads.
+        .target(
+            name: "RelayGuardTestSupport",
+            dependencies: ["RelayGuardCore"] + logAndRegistry,
+            path: "Tests/RelayGuardTestSupport"
+        ),
+        .testTarget(
+            name: "RelayGuardCoreTests",
+            dependencies: ["RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "RelayGuardTestSupport"] + logAndRegistry
+        ),
+        .testTarget(
+            name: "MilterFrontEndTests",
+            dependencies: ["MilterFrontEnd", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "Milter",
+                           "RelayGuardTestSupport"] + logAndRegistry
+        ),
+        .testTarget(
+            name: "PolicyFrontEndTests",
+            dependencies: ["PolicyFrontEnd", "RelayGuardCore", "RelayPolicy", "PolicyDelegation", "RelayGuardTestSupport"]
+                + logAndRegistry
+        ),
         .testTarget(
             name: "RelayGuardDaemonTests",
-            dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter", "PolicyDelegation",
-                .product(name: "Logging", package: "swift-log"),
-                // A private registry per test, so the counters can be read and checked to add up.
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "RelayGuardTestSupport",
+                           .product(name: "SystemPackage", package: "swift-system")] + logAndRegistry
         ),
         .testTarget(
             name: "EndToEndTests",

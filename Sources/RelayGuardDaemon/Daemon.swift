@@ -4,19 +4,23 @@ import Glibc
 import Foundation
 import Logging
 import Milter
+import MilterFrontEnd
 import RelayGuardConfig
+import RelayGuardCore
 
 /// `relayguard run`: the milter in the foreground, reloading on SIGHUP and SIGUSR1.
 public enum Daemon {
     /// Runs until SIGTERM or SIGINT. `path` is the config file, or nil for the embedded default. Started as root it
-    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws a root refusal
-    /// (`PrivilegeError.isRootRefusal`) before opening anything.
+    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws
+    /// `StartRefusal.runningAsRoot` before opening anything.
     ///
     /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
     /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
     ///
-    /// - Throws: what stopped the milter, or `MilterStoppedError` when libmilter stopped without a SIGTERM or SIGINT
-    ///   reaching this thread, so that the exit status is not 0 and a supervisor restarts it.
+    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed
+    ///   (`SocketAsAccountError` when the service account could not bind the unix socket), or `MilterStoppedError`
+    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the exit status is not 0 and
+    ///   a supervisor restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
         if case .drop(let account) = privileges, let path {
@@ -51,10 +55,9 @@ public enum Daemon {
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
-        let milter = MilterConfiguration(name: "relayguard", socket: daemon.socket.description, socketMode: socketMode,
+        let milter = MilterConfiguration(name: "relayguard", socket: milterAddress(daemon.socket), socketMode: socketMode,
                                          timeout: Int32(daemon.timeout),
-                                         macros: RelayGuardSessionFactory.macros,
-                                         unansweredStages: RelayGuardSessionFactory.unansweredStages)
+                                         macros: RelayGuardSessionFactory.macros)
         let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
         let outcome = Locked<(any Error)?>(nil)
         let thread = Thread {
@@ -92,6 +95,15 @@ public enum Daemon {
         logger.notice("relayguard stopped")
     }
 
+    /// The `socket` setting as the Milter target takes it.
+    static func milterAddress(_ socket: ListenSocket) -> MilterListenAddress {
+        switch socket {
+        case .unix(let path): .unix(path: path)
+        case .inet(let port, let host): .inet(port: port, host: host)
+        case .inet6(let port, let host): .inet6(port: port, host: host)
+        }
+    }
+
     /// The milter thread: opens the socket (as `user` when dropping), drops root, starts metrics, serves.
     private static func serve(
         _ milter: MilterConfiguration, factory: RelayGuardSessionFactory, privileges: Privileges.Plan,
@@ -102,9 +114,8 @@ public enum Daemon {
             guard case .drop(let account) = privileges, daemon.socket.isUnix else { return try bind() }
             do {
                 try Privileges.asAccount(account, bind)
-            } catch let error as MilterError where error.operation == "smfi_opensocket" {
-                throw MilterError(operation: error.operation, detail: "\(error.detail); the socket is created as user "
-                    + "\(account.name), so its directory must be writable by \(account.name)")
+            } catch let error as MilterError where error.operation == .openSocket {
+                throw SocketAsAccountError(underlying: error, user: account.name)
             }
         }) {
             if case .drop(let account) = privileges {
@@ -120,53 +131,20 @@ public enum Daemon {
     }
 }
 
+/// `smfi_opensocket` failed while binding as the service account: the account, not root, needs the directory.
+public struct SocketAsAccountError: Error, CustomStringConvertible {
+    public let underlying: MilterError
+    public let user: String
+
+    public var description: String {
+        "\(underlying); the socket is created as user \(user), so its directory must be writable by \(user)"
+    }
+}
+
 /// libmilter's `smfi_main` returned although no SIGTERM or SIGINT reached `run`: its own signal thread took a
 /// signal (SIGHUP among them) or it failed. `relayguard run` exits 75 (EX_TEMPFAIL): restart me.
 public struct MilterStoppedError: Error, CustomStringConvertible {
     public var description: String {
         "libmilter stopped on its own (a signal its thread took, or a failure it logged to syslog); exiting 75 so that a supervisor restarts relayguard"
-    }
-}
-
-/// Reloads the config file on SIGHUP or SIGUSR1: parse and validate the whole file off to the side, swap on success, keep the
-/// running policy and log every error on failure.
-final class Reloader: Sendable {
-    let path: String?
-    let store: PolicyStore
-    let running: Configuration
-    let logger: Logger
-    let metrics: RelayGuardMetrics
-    /// Who may own the config file, its includes and the directories on their paths.
-    let trust: FileTrust
-
-    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(),
-         trust: FileTrust = .processOwner) {
-        self.path = path
-        self.trust = trust
-        self.store = store
-        self.running = running
-        self.logger = logger
-        self.metrics = metrics
-    }
-
-    func reload() {
-        guard let path else {
-            logger.notice("reload: running on the embedded default, nothing to reload")
-            return
-        }
-        do {
-            let configuration = try Configuration.load(path: path, trust: trust)
-            for warning in configuration.warnings { logger.warning("\(warning)") }
-            if configuration.daemon != running.daemon {
-                logger.warning("reload: socket and log settings take effect only at restart")
-            }
-            let generation = store.replace(with: configuration.policy)
-            metrics.recordReload(succeeded: true)
-            logger.notice("reload: \(path) loaded, policy=\(generation) mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
-        } catch {
-            metrics.recordReload(succeeded: false)
-            for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
-            logger.error("reload failed: keeping the running policy (policy=\(store.snapshot.generation))")
-        }
     }
 }
