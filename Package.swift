@@ -15,6 +15,8 @@ let package = Package(
         // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The policy listener in `relayguard run` and the /metrics endpoint: event loops, framing, back-pressure.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -40,6 +42,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
@@ -79,6 +84,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // A private registry per test, so the counters can be read and checked to add up.
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(
