@@ -4,7 +4,9 @@ import Glibc
 import Foundation
 import Logging
 import Milter
+import MilterFrontEnd
 import RelayGuardConfig
+import RelayGuardCore
 
 /// `relayguard run`: the milter in the foreground, reloading on SIGHUP and SIGUSR1.
 public enum Daemon {
@@ -141,48 +143,5 @@ public enum Daemon {
 public struct MilterStoppedError: Error, CustomStringConvertible {
     public var description: String {
         "libmilter stopped on its own (a signal its thread took, or a failure it logged to syslog); exiting 75 so that a supervisor restarts relayguard"
-    }
-}
-
-/// Reloads the config file on SIGHUP or SIGUSR1: parse and validate the whole file off to the side, swap on success, keep the
-/// running policy and log every error on failure.
-final class Reloader: Sendable {
-    let path: String?
-    let store: PolicyStore
-    let running: Configuration
-    let logger: Logger
-    let metrics: RelayGuardMetrics
-    /// Who may own the config file, its includes and the directories on their paths.
-    let trust: FileTrust
-
-    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(),
-         trust: FileTrust = .processOwner) {
-        self.path = path
-        self.trust = trust
-        self.store = store
-        self.running = running
-        self.logger = logger
-        self.metrics = metrics
-    }
-
-    func reload() {
-        guard let path else {
-            logger.notice("reload: running on the embedded default, nothing to reload")
-            return
-        }
-        do {
-            let configuration = try Configuration.load(path: path, trust: trust)
-            for warning in configuration.warnings { logger.warning("\(warning)") }
-            if configuration.daemon != running.daemon {
-                logger.warning("reload: socket and log settings take effect only at restart")
-            }
-            let generation = store.replace(with: configuration.policy)
-            metrics.recordReload(succeeded: true)
-            logger.notice("reload: \(path) loaded, policy=\(generation) mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
-        } catch {
-            metrics.recordReload(succeeded: false)
-            for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
-            logger.error("reload failed: keeping the running policy (policy=\(store.snapshot.generation))")
-        }
     }
 }

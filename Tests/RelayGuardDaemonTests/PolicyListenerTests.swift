@@ -4,8 +4,11 @@ import Glibc
 import Foundation
 import Logging
 import NIOCore
+import PolicyFrontEnd
 import Prometheus
 import RelayGuardConfig
+import RelayGuardCore
+import RelayGuardTestSupport
 import RelayPolicy
 import Testing
 
@@ -37,6 +40,10 @@ private final class RunningListener {
     deinit { listener.stop(grace: .milliseconds(100)) }
 }
 
+/// Without and with `reroute = yes` for 192.0.2.0/24: the first rejects the IMCEA recipient from 192.0.2.10, the
+/// second lets it through.
+private let policyA = Policy()
+private let policyB = try! Configuration.parse("reroute = yes\nrelay_clients = 192.0.2.0/24\n", file: "test.conf", baseDirectory: "/").policy
 private let imcea = "IMCEASMTP-victim+40elsewhere+2Ecom@corp.example"
 private let reject = "550 5.7.1 encapsulated or routed address rejected: rerouting is not allowed"
 private let onError = "451 4.3.0 relay policy temporarily unavailable, try again later"
@@ -232,12 +239,12 @@ struct PolicyListenerTests {
 
     @Test("a reload between two requests on one connection changes the second answer")
     func reloadReachesNextRequest() throws {
-        let running = try RunningListener(policy: TwoPolicies.a)
+        let running = try RunningListener(policy: policyA)
         let client = try running.client()
-        let request = PolicyClient.request(imcea, client: TwoPolicies.client)
+        let request = PolicyClient.request(imcea, client: "192.0.2.10")
         try client.send(request)
         #expect(try client.answer() == reject)
-        #expect(running.store.replace(with: TwoPolicies.b) == 1)
+        #expect(running.store.replace(with: policyB) == 1)
         try client.send(request)
         #expect(try client.answer() == "DUNNO")
         let generations = running.lines.all.compactMap { $0.field("policy") }

@@ -3,7 +3,9 @@ import Glibc
 #endif
 import Logging
 import NIOCore
+import PolicyFrontEnd
 import RelayGuardConfig
+import RelayGuardCore
 
 /// `relayguard run`'s part in `policy_socket`: open before the drop, serve after it, stop at SIGTERM.
 extension Daemon {

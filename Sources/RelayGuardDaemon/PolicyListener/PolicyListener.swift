@@ -1,7 +1,9 @@
 import Logging
 import NIOCore
 import NIOPosix
+import PolicyFrontEnd
 import RelayGuardConfig
+import RelayGuardCore
 
 /// `policy_socket` in `relayguard run`: Postfix's policy delegation served on NIO, beside the milter or alone.
 ///

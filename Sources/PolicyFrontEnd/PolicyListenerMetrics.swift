@@ -4,17 +4,17 @@ import Metrics
 /// share with the milter). Made once, like those: a connection only increments.
 public final class PolicyListenerMetrics: Sendable {
     /// `relayguard_policy_connections_total`: connections accepted and served.
-    let accepted: Counter
+    public let accepted: Counter
     /// `relayguard_policy_connections_refused_total`: connections closed at accept, `policy_max_connections` reached.
-    let refused: Counter
+    public let refused: Counter
     /// `relayguard_policy_connections`: connections open now.
-    let open: Meter
+    public let open: Meter
     /// `relayguard_policy_requests_total`: requests answered, good or bad.
-    let requests: Counter
+    public let requests: Counter
     /// `relayguard_policy_bad_requests_total`: requests answered with `on_error`'s answer because they could not be read.
-    let badRequests: Counter
+    public let badRequests: Counter
     /// `relayguard_policy_timeouts_total`: connections closed after `policy_timeout` without a complete request.
-    let timeouts: Counter
+    public let timeouts: Counter
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         accepted = Counter(label: "relayguard_policy_connections_total", factory: factory)

@@ -1,15 +1,25 @@
 import Logging
 import NIOCore
 import PolicyDelegation
+import RelayGuardCore
 
 /// What every policy connection of one listener shares.
-struct PolicyServing: Sendable {
-    let store: PolicyStore
-    let logger: Logger
-    let metrics: RelayGuardMetrics
-    let listenerMetrics: PolicyListenerMetrics
+public struct PolicyServing: Sendable {
+    public let store: PolicyStore
+    public let logger: Logger
+    public let metrics: RelayGuardMetrics
+    public let listenerMetrics: PolicyListenerMetrics
     /// `policy_timeout`: how long a connection may go without completing a request.
-    let timeout: TimeAmount
+    public let timeout: TimeAmount
+
+    public init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics, listenerMetrics: PolicyListenerMetrics,
+                timeout: TimeAmount) {
+        self.store = store
+        self.logger = logger
+        self.metrics = metrics
+        self.listenerMetrics = listenerMetrics
+        self.timeout = timeout
+    }
 
     /// `330 s` as configured; tests use fractions of a second.
     var timeoutText: String {
@@ -18,19 +28,18 @@ struct PolicyServing: Sendable {
 }
 
 /// One policy delegation connection on NIO: bytes in through `PolicyRequestFramer`, one `action=` answer out per
-/// request, translated by `PolicyConnection` exactly as `relayguard policy` answers.
-///
-/// Each request takes the policy snapshot current when it completes: smtpd keeps a connection for up to
-/// `smtpd_policy_service_max_ttl` (1000 s) across many SMTP sessions, and a reload must reach it at once.
+/// request, translated by `PolicyAnswerer` exactly as `relayguard policy` answers (each request with the snapshot
+/// current when it completes).
 ///
 /// Bounds: the framer keeps at most one line and one request's attributes; answers wait in NIO's outbound buffer,
 /// and `BackPressureHandler` (in front of this handler) stops reading while that buffer is over its high water mark,
 /// so a peer that sends without reading stalls, completes no request, and is closed at `policy_timeout`.
-final class PolicyChannelHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+public final class PolicyChannelHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
     private let serving: PolicyServing
+    private let answerer: PolicyAnswerer
     /// The `session=` of the log lines.
     private let session: UInt64
     private var framer = PolicyRequestFramer()
@@ -44,26 +53,25 @@ final class PolicyChannelHandler: ChannelInboundHandler {
     /// Set when this side closes, so that `channelInactive` does not also report the close.
     private var closedByUs = false
 
-    init(serving: PolicyServing, session: UInt64) {
+    public init(serving: PolicyServing, session: UInt64) {
         self.serving = serving
         self.session = session
+        answerer = PolicyAnswerer(store: serving.store, logger: serving.logger, metrics: serving.metrics, session: session)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    public func channelActive(context: ChannelHandlerContext) {
         deadline = .now() + serving.timeout
         armTimer(context: context)
         context.fireChannelActive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         buffer.withUnsafeReadableBytes { bytes in
             framer.feed(bytes) { event in
                 if case .malformed = event { serving.listenerMetrics.badRequests.increment() }
                 serving.listenerMetrics.requests.increment()
-                let connection = PolicyConnection(snapshot: serving.store.snapshot, logger: serving.logger,
-                                                  metrics: serving.metrics, session: session)
-                answers += PolicyAnswer.response(connection.answer(event))
+                answers += PolicyAnswer.response(answerer.answer(event))
             }
         }
         guard !answers.isEmpty else { return }
@@ -75,28 +83,28 @@ final class PolicyChannelHandler: ChannelInboundHandler {
         if quiescing && !framer.hasPartialRequest { closeAfterFlush(context: context) }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
+    public func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
         context.fireChannelReadComplete()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
         if !closedByUs && framer.hasPartialRequest {
-            serving.logger.warning("session=\(session) frontend=policy: the peer closed the connection in the middle of a request")
+            answerer.peerClosedMidRequest()
         }
         context.fireChannelInactive()
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
         quiescing = true
         // A request half read is answered first; an idle connection has nothing in flight.
         if !framer.hasPartialRequest { closeAfterFlush(context: context) }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         serving.logger.warning("session=\(session) frontend=policy: closing the connection: \(error)")
         closedByUs = true
         context.close(promise: nil)
