@@ -18,8 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        // Metrics: the API, and a Prometheus registry that renders the text format. swift-prometheus 2.x pulls in
-        // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
+        // Metrics: the API, and a Prometheus registry that renders the text format (served over NIOHTTP1).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The policy listener in `relayguard run` and the /metrics endpoint: event loops, framing, back-pressure.

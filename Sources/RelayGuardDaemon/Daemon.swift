@@ -130,7 +130,7 @@ public enum Daemon {
             }
             try afterDrop()
             if let metricsServer {
-                metricsServer.start()
+                try metricsServer.start()
                 logger.notice("metrics on http://\(metricsServer.boundDescription)/metrics")
             }
             logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no") timeout=\(daemon.timeout)s")
