@@ -13,6 +13,7 @@ import RelayGuardCore
 public enum PolicyService {
     /// Serves standard input until end of file: on NIO for a pipe or a socket (`PolicyPipe`), with the blocking loop
     /// for anything else (a file redirected in by hand). No metrics: nothing could scrape a process per connection.
+    /// - Throws: `SystemCallError` from the loop, or what NIO throws taking the descriptors over.
     public static func run(configuration: Configuration) throws {
         // A write to a connection smtpd closed must fail with EPIPE, not kill the process mid-log.
         signal(SIGPIPE, SIG_IGN)
