@@ -18,11 +18,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        // Metrics: the API, and a Prometheus registry that renders the text format. swift-prometheus 2.x pulls in
-        // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
+        // Metrics: the API, and a Prometheus registry that renders the text format (served over NIOHTTP1).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        // Errno: the system edge's one errno-to-error path (swift-nio, coming for the policy listener, depends on it too).
+        // The policy listener in `relayguard run` and the /metrics endpoint: event loops, framing, back-pressure.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // Errno: the system edge's one errno-to-error path (swift-nio depends on it too).
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
@@ -55,8 +56,11 @@ let package = Package(
         .target(name: "MilterFrontEnd", dependencies: ["Milter", "RelayGuardCore", "RelayPolicy",
                                                        .product(name: "Logging", package: "swift-log")]),
         // The policy front end: one policy delegation request to its `action=` answer through the core, without I/O.
+        // Its NIO channel handler (NIOCore only: the listener that bootstraps it is the daemon's).
         .target(name: "PolicyFrontEnd", dependencies: ["PolicyDelegation", "RelayGuardCore", "RelayPolicy",
-                                                       .product(name: "Logging", package: "swift-log")]),
+                                                       .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "Metrics", package: "swift-metrics"),
+                                                       .product(name: "NIOCore", package: "swift-nio")]),
         // The system edge and `run`'s wiring: signals, privileges, syslog, listeners, the metrics endpoint.
         .target(
             name: "RelayGuardDaemon",
@@ -65,6 +69,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -121,8 +128,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayGuardDaemonTests",
-            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "RelayGuardTestSupport",
-                           .product(name: "SystemPackage", package: "swift-system")] + logAndRegistry
+            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "PolicyFrontEnd", "RelayGuardConfig", "RelayPolicy",
+                           "RelayGuardTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "NIOCore", package: "swift-nio")] + logAndRegistry
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -26,7 +26,7 @@ public enum Daemon {
         if case .drop(let account) = privileges, let path {
             try ReloadAccess.check(path: path, as: account)
         }
-        try SocketDirectory.check(configuration.daemon.socket)
+        if configuration.daemon.serveMilter { try SocketDirectory.check(configuration.daemon.socket) }
 
         // Before any thread exists, so that every thread inherits the mask; only this thread unblocks them again.
         SignalRelay.setBlocked(true)
@@ -52,6 +52,13 @@ public enum Daemon {
         // Taken before the privilege drop: a reload trusts the accounts the start trusted, not the service account.
         let reloader = Reloader(path: path, store: store, running: configuration, logger: logger, metrics: metrics,
                                 trust: .processOwner)
+        let policyDescriptor = try openPolicySocket(daemon, privileges: privileges)
+        if !daemon.serveMilter, let policyDescriptor {
+            return try servePolicyAlone(descriptor: policyDescriptor, privileges: privileges, metricsServer: metricsServer,
+                                        configuration: configuration, path: path, store: store, logger: logger,
+                                        metrics: metrics, reloader: reloader)
+        }
+        let policyListener = Locked<PolicyListener?>(nil)
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
@@ -63,7 +70,12 @@ public enum Daemon {
         let thread = Thread {
             do {
                 try serve(milter, factory: factory, privileges: privileges, metricsServer: metricsServer,
-                          configuration: configuration, path: path, logger: logger)
+                          configuration: configuration, path: path, logger: logger) {
+                    guard let policyDescriptor else { return }
+                    let listener = try startPolicyListener(descriptor: policyDescriptor, daemon: daemon, store: store,
+                                                           logger: logger, metrics: metrics)
+                    policyListener.withLock { $0 = listener }
+                }
             } catch {
                 outcome.withLock { $0 = error }
             }
@@ -82,11 +94,13 @@ public enum Daemon {
                 stopping = true
                 logger.notice("stopping on \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): sessions in progress finish")
                 MilterServer.stop()
+                policyListener.withLock { $0 }?.beginStop()
             default:
                 break
             }
         }
         SignalRelay.setBlocked(true)
+        policyListener.withLock { $0 }?.stop()
         if let error = outcome.withLock({ $0 }) { throw error }
         guard stopping else {
             logger.error("libmilter stopped without a SIGTERM or SIGINT to relayguard: exiting with an error so that it is restarted")
@@ -107,7 +121,8 @@ public enum Daemon {
     /// The milter thread: opens the socket (as `user` when dropping), drops root, starts metrics, serves.
     private static func serve(
         _ milter: MilterConfiguration, factory: RelayGuardSessionFactory, privileges: Privileges.Plan,
-        metricsServer: MetricsServer?, configuration: Configuration, path: String?, logger: Logger
+        metricsServer: MetricsServer?, configuration: Configuration, path: String?, logger: Logger,
+        afterDrop: () throws -> Void
     ) throws {
         let daemon = configuration.daemon
         try MilterServer.run(milter, factory: factory, whileBinding: { bind in
@@ -122,8 +137,9 @@ public enum Daemon {
                 try Privileges.drop(to: account)
                 logger.notice("running as user \(account.name) (uid \(account.uid), gid \(account.gid))")
             }
+            try afterDrop()
             if let metricsServer {
-                metricsServer.start()
+                try metricsServer.start()
                 logger.notice("metrics on http://\(metricsServer.boundDescription)/metrics")
             }
             logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no") timeout=\(daemon.timeout)s")
