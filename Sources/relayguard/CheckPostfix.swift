@@ -33,8 +33,9 @@ struct CheckPostfix: ParsableCommand {
             printError("relayguard check-postfix: \(error.description)")
             throw ExitCode(2)
         }
-        let findings = WiringCheck(postfix: settings, socket: relayGuard.daemon.socket,
-                                   localDomains: relayGuard.policy.localDomains).findings()
+        let daemon = relayGuard.daemon
+        let findings = WiringCheck(postfix: settings, socket: daemon.serveMilter ? daemon.socket : nil,
+                                   policySocket: daemon.policySocket, localDomains: relayGuard.policy.localDomains).findings()
         if json {
             let report = CheckPostfixReport(postfixVersion: settings.parameters["mail_version"] ?? "",
                                             configDirectory: configDirectory, findings: findings)

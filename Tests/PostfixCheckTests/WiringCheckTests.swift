@@ -43,15 +43,18 @@ let policyMain = cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relay
 let policySpawn = "relayguard unix - n n - 0 spawn\n  user=relayguard argv=/usr/bin/relayguard policy\n"
 let gatewayPolicy = packageSocket + "local_domains = corp.test .corp.test\n"
 
-/// `policySocket`: RelayGuard's policy listener; `milter: false` is `socket = none`.
+/// `policySocket`: RelayGuard's `policy_socket`; `milter: false` adds `socket = none`.
 func findings(main: String, relayGuard: String = gatewayPolicy, smtpdChroot: String = "y", extraServices: String = "",
               policySocket: String? = nil, milter: Bool = true) throws -> [Finding] {
     let directory = try PostfixConfigDirectory(main: main, smtpdChroot: smtpdChroot, extraServices: extraServices)
     let settings = try Postconf(configDirectory: directory.path).read()
-    let configuration = try Configuration.parse(relayGuard, file: "relayguard.conf", baseDirectory: "/")
-    return WiringCheck(postfix: settings, socket: milter ? configuration.daemon.socket : nil,
-                       policySocket: policySocket.flatMap(ListenSocket.init),
-                       localDomains: configuration.policy.localDomains).findings()
+    var text = relayGuard
+    if let policySocket { text += "policy_socket = \(policySocket)\n" }
+    if !milter { text = text.replacingOccurrences(of: packageSocket, with: "") + "socket = none\n" }
+    let configuration = try Configuration.parse(text, file: "relayguard.conf", baseDirectory: "/")
+    let daemon = configuration.daemon
+    return WiringCheck(postfix: settings, socket: daemon.serveMilter ? daemon.socket : nil,
+                       policySocket: daemon.policySocket, localDomains: configuration.policy.localDomains).findings()
 }
 
 /// The package's policy listener, asked first in smtpd_relay_restrictions, the milter not named.
