@@ -63,18 +63,20 @@ public struct WiringCheck {
     }
 
     /// Where a smtpd service asks RelayGuard's policy front end: the restriction list, whether a permit comes first,
-    /// and whether the named socket is reachable from the service (a chrooted smtpd sees only the queue directory).
-    private func policyCheck(in service: PostfixSettings.Service) -> (list: String, afterPermit: String?, address: String, reachable: Bool)? {
+    /// the server as written with its grouped settings (`check_policy_service { unix:..., default_action=... }`), and
+    /// whether it is reachable from the service (a chrooted smtpd sees only the queue directory).
+    private func policyCheck(in service: PostfixSettings.Service) -> (list: String, afterPermit: String?, server: MilterEntry, reachable: Bool)? {
         for list in ["smtpd_relay_restrictions", "smtpd_recipient_restrictions"] {
-            let words = service.value(list, in: postfix).split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" })
+            // A restriction list groups a policy server with its settings as a milter list does.
+            let words = MilterEntry.list(service.value(list, in: postfix))
             var permit: String?
             for (index, word) in words.enumerated() {
-                if word.hasPrefix("permit"), permit == nil { permit = String(word) }
-                guard word == "check_policy_service", index + 1 < words.count else { continue }
-                let address = String(words[index + 1])
-                if isPolicyService(address, chrooted: service.isChrooted) { return (list, permit, address, true) }
-                if service.isChrooted, policyListener?.isReached(by: address, chrooted: false) == true {
-                    return (list, permit, address, false)
+                if word.address.hasPrefix("permit"), permit == nil { permit = word.address }
+                guard word.address == "check_policy_service", index + 1 < words.count else { continue }
+                let server = words[index + 1]
+                if isPolicyService(server.address, chrooted: service.isChrooted) { return (list, permit, server, true) }
+                if service.isChrooted, policyListener?.isReached(by: server.address, chrooted: false) == true {
+                    return (list, permit, server, false)
                 }
             }
         }
@@ -85,9 +87,21 @@ public struct WiringCheck {
         guard let name = policyName else { return [] }
         var findings: [Finding] = []
         var asked = false
+        /// The answer Postfix gives when RelayGuard cannot be asked, wherever it is decided for each asking service:
+        /// the entry's own default_action, else the service's -o override, else main.cf's.
+        var fallbacks: [(location: String, action: String, fix: String)] = []
         for service in smtpdServices {
-            if let (list, permit, address, reachable) = policyCheck(in: service) {
+            if let (list, permit, server, reachable) = policyCheck(in: service) {
+                let address = server.address
                 asked = true
+                if let action = server.settings["default_action"] {
+                    fallbacks.append((location(service, list), action, "remove default_action=\(action) from check_policy_service's { } entry"))
+                } else if let action = service.overrides["smtpd_policy_service_default_action"] {
+                    fallbacks.append(("master.cf: \(service.id)", action, "postconf -P '\(service.id)/smtpd_policy_service_default_action=451 4.3.5 Server configuration problem'"))
+                } else {
+                    fallbacks.append(("main.cf: smtpd_policy_service_default_action", value("smtpd_policy_service_default_action"),
+                                      "postconf -e 'smtpd_policy_service_default_action = 451 4.3.5 Server configuration problem'"))
+                }
                 if !reachable {
                     findings.append(Finding(.error, "chroot-unreachable", at: location(service, list),
                         "\(service.id) runs chrooted in \(value("queue_directory")) and looks for \(address) inside it, where RelayGuard's policy socket is not",
@@ -116,13 +130,16 @@ public struct WiringCheck {
                 fix: "policy_socket = unix:\(value("queue_directory"))/relayguard/policy.sock",
                 why: "a chrooted smtpd sees only the queue directory; the package puts the socket in \(value("queue_directory"))/relayguard for that reason"))
         }
-        // Only where the policy service is in use: the default answer of a service nothing asks does not matter.
-        let fallback = value("smtpd_policy_service_default_action")
-        if asked || prefersPolicy,
-           !fallback.hasPrefix("4"), !fallback.hasPrefix("5"), !fallback.uppercased().hasPrefix("DEFER"), !fallback.uppercased().hasPrefix("REJECT") {
-            findings.append(Finding(.error, "policy-fails-open", at: "main.cf: smtpd_policy_service_default_action",
-                "smtpd_policy_service_default_action = \(fallback)",
-                fix: "postconf -e 'smtpd_policy_service_default_action = 451 4.3.5 Server configuration problem'",
+        if !asked, prefersPolicy {
+            fallbacks.append(("main.cf: smtpd_policy_service_default_action", value("smtpd_policy_service_default_action"),
+                              "postconf -e 'smtpd_policy_service_default_action = 451 4.3.5 Server configuration problem'"))
+        }
+        var seen: Set<String> = []
+        for (location, action, fix) in fallbacks where seen.insert(location + action).inserted {
+            let upper = action.uppercased()
+            guard !action.hasPrefix("4"), !action.hasPrefix("5"), !upper.hasPrefix("DEFER"), !upper.hasPrefix("REJECT") else { continue }
+            findings.append(Finding(.error, "policy-fails-open", at: location,
+                "smtpd_policy_service_default_action = \(action)", fix: fix,
                 why: "when RelayGuard's policy service is down, Postfix goes on without it and accepts every recipient unexamined"))
         }
         return findings

@@ -190,6 +190,15 @@ struct WiringCheckTests {
              policySocket: "unix:/run/relayguard/policy.sock", milter: false, codes: ["chroot-unreachable", "socket-outside-chroot"]),
         Case(name: "the policy listener fails open", main: listenerMain + "\nsmtpd_policy_service_default_action = DUNNO",
              policySocket: packagePolicySocket, codes: ["policy-fails-open"]),
+        Case(name: "the policy listener in Postfix's grouped form",
+             main: listenerMain.replacingOccurrences(of: "unix:relayguard/policy.sock", with: "{ unix:relayguard/policy.sock, timeout=10s }"),
+             policySocket: packagePolicySocket, codes: []),
+        Case(name: "the grouped form's own default_action fails open",
+             main: listenerMain.replacingOccurrences(of: "unix:relayguard/policy.sock", with: "{ unix:relayguard/policy.sock, default_action=DUNNO }"),
+             policySocket: packagePolicySocket, codes: ["policy-fails-open"]),
+        Case(name: "a service's own smtpd_policy_service_default_action fails open", main: listenerMain,
+             extraServices: "submission inet n - y - - smtpd\n  -o smtpd_policy_service_default_action=DUNNO\n",
+             policySocket: packagePolicySocket, codes: ["policy-fails-open"]),
     ]
 
     @Test(arguments: cases)
