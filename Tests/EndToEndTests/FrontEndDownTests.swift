@@ -5,22 +5,35 @@ import Testing
 /// each recipient with `smtpd_policy_service_default_action` (451 4.3.5 since Postfix 3.0, left at its default).
 @Suite("Postfix with RelayGuard down, per front end")
 struct FrontEndDownTests {
-    /// A gateway whose front end leads nowhere.
-    static func options(_ frontEnd: FrontEnd) throws -> PostfixOptions {
+    /// A gateway whose front end leads nowhere, and the server name Postfix's warnings give it.
+    static func options(_ frontEnd: FrontEnd) throws -> (PostfixOptions, server: String) {
+        func policy(_ service: String) -> PostfixOptions {
+            PostfixOptions(parameters: ["smtpd_relay_restrictions":
+                "check_policy_service \(service), permit_mynetworks, reject_unauth_destination"])
+        }
         switch frontEnd {
         case .milter:
             // A port nobody listens on stands in for a stopped RelayGuard.
-            return PostfixOptions(milter: PostfixOptions.Milter(port: try FreePort.allocate(), defaultAction: "tempfail"))
+            let port = try FreePort.allocate()
+            return (PostfixOptions(milter: PostfixOptions.Milter(port: port, defaultAction: "tempfail")), "inet:127.0.0.1:\(port)")
+        case .policyUnix:
+            // A path where no socket is: what smtpd finds when `relayguard run` never started.
+            return (policy("unix:/nonexistent/relayguard/policy.sock"), "/nonexistent/relayguard/policy.sock")
+        case .policyInet:
+            let port = try FreePort.allocate()
+            return (policy("inet:127.0.0.1:\(port)"), "127.0.0.1:\(port)")
         case .spawn:
             // A command that exits at once: smtpd reads end of file where the answer should be.
-            return PostfixOptions(parameters: ["smtpd_relay_restrictions": PolicySpawnService.relayRestrictions()],
-                                  extraMasterCF: ["relayguard unix - n n - 0 spawn user=nobody argv=/bin/false"])
+            var options = policy("unix:private/relayguard")
+            options.extraMasterCF = ["relayguard unix - n n - 0 spawn user=nobody argv=/bin/false"]
+            return (options, "private/relayguard")
         }
     }
 
     @Test(arguments: FrontEnd.allCases)
     func nothingAccepted(_ frontEnd: FrontEnd) async throws {
-        try await withPostfix(try Self.options(frontEnd)) { postfix in
+        let (options, server) = try Self.options(frontEnd)
+        try await withPostfix(options) { postfix in
             let result = try await Swaks.send(
                 to: postfix, recipients: [Recipients.imcea, Recipients.alice], client: Clients.outside)
             if frontEnd.isPolicy {
@@ -30,7 +43,7 @@ struct FrontEndDownTests {
                     #expect(reply.code == 451 && reply.enhancedCode == "4.3.5", "\(reply)")
                     #expect(reply.text.contains("Server configuration problem"), "\(reply)")
                 }
-                #expect(postfix.maillog().contains("warning: problem talking to server private/relayguard"),
+                #expect(postfix.maillog().contains("warning: problem talking to server \(server):"),
                         "\(postfix.maillog())")
             } else {
                 // The first command Postfix can refuse (MAIL FROM) gets 451 4.7.1; RCPT is never sent.

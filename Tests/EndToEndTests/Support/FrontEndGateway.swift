@@ -103,7 +103,7 @@ struct FrontEndGatewaysTrait: SuiteTrait, TestScoping {
         var gateways: [FrontEnd: FrontEndGateway] = [:]
         do {
             let started = await withTaskGroup(of: Result<FrontEndGateway, any Error>.self) { group in
-                for frontEnd in FrontEnd.allCases {
+                for frontEnd in FrontEnd.tested {
                     group.addTask {
                         do { return .success(try await FrontEndGateway.start(frontEnd, listeners: listeners)) }
                         catch { return .failure(error) }

@@ -26,6 +26,15 @@ final class FrontEndService: Sendable {
                 mainParameters: ["milter_default_action": "tempfail", "milter_protocol": "6",
                                  "milter_connect_timeout": "5s", "milter_command_timeout": "10s"],
                 masterCF: [])
+        case .policyUnix, .policyInet:
+            let process = try await RelayGuardProcess(settings: settings, policy: frontEnd.policyListen)
+            let parameter = "relayguard_\(name)_relay_restrictions"
+            return FrontEndService(
+                frontEnd, backing: .process(process),
+                listenerOverrides: ["smtpd_relay_restrictions=$\(parameter)"],
+                mainParameters: [parameter: "check_policy_service \(process.postfixPolicyService!), "
+                                    + "permit_mynetworks, reject_unauth_destination"],
+                masterCF: [])
         case .spawn:
             let service = try PolicySpawnService(settings: settings, name: "relayguard_" + name)
             let parameter = "relayguard_\(name)_relay_restrictions"
