@@ -199,9 +199,10 @@ final class RelayGuardProcess: Sendable {
 /// Runs `body` with a started relayguard and always stops it afterwards; on failure prints the end of its log.
 func withRelayGuard<T: Sendable>(
     _ settings: [String] = [],
+    policy: RelayGuardProcess.PolicyListen? = nil,
     _ body: (RelayGuardProcess) async throws -> T
 ) async throws -> T {
-    let milter = try await RelayGuardProcess(settings: settings)
+    let milter = try await RelayGuardProcess(settings: settings, policy: policy)
     do {
         let result = try await body(milter)
         await milter.stop()
