@@ -115,12 +115,12 @@ struct PostfixExamplesTests {
         parameters["relay_transport"] = nil
         #expect(parameters["smtpd_relay_restrictions"]?.hasPrefix("check_policy_service unix:private/relayguard,") == true)
         let service = try Self.masterService(of: "gateway-policy-spawn.master.cf")
-        #expect(service.hasSuffix(" spawn user=relayguard argv=/usr/bin/relayguard policy"), "\(service)")
+        #expect(service.hasSuffix(" spawn user=relayguard argv=/usr/sbin/relayguard policy"), "\(service)")
         let config = try TemporaryDirectory(prefix: "relayguard-examples")
         defer { config.remove() }
         let configPath = try config.write("", to: "relayguard.conf")
         let master = service.replacingOccurrences(of: "user=relayguard", with: "user=nobody")
-            .replacingOccurrences(of: "argv=/usr/bin/relayguard policy",
+            .replacingOccurrences(of: "argv=/usr/sbin/relayguard policy",
                                   with: "argv=\(try RelayGuardProcess.binaryPath()) policy --config \(configPath)")
         try await withPostfix(PostfixOptions(parameters: parameters, extraMasterCF: [master])) { postfix in
             let check = try await postfix.check()
