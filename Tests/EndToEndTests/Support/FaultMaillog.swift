@@ -22,6 +22,11 @@ struct FaultMaillog: Sendable {
         lines.filter { $0.contains(" reject: RCPT ") && $0.contains(" 451 4.3.5 ") }
     }
 
+    /// Postfix warnings about a policy service connection (`problem talking to server …`, timeouts).
+    var policyWarnings: [Substring] {
+        lines.filter { $0.contains("warning:") && ($0.contains("policy") || $0.contains("talking to server")) }
+    }
+
     /// `tempfailWindowSeconds` for the policy service's 451 4.3.5 lines.
     var policyTempfailWindowSeconds: Int { Self.windowSeconds(policyUnavailableLines) }
 

@@ -27,6 +27,6 @@ enum FrontEnd: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// The front ends the suites run: the policy listener (branch nio) is not merged yet.
-    static let tested: [FrontEnd] = [.milter, .spawn]
+    /// The front ends the suites run.
+    static let tested = allCases
 }

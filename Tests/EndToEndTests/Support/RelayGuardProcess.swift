@@ -32,6 +32,11 @@ final class RelayGuardProcess: Sendable {
     /// unchrooted here) or `inet:127.0.0.1:PORT`.
     let postfixPolicyService: String?
 
+    /// The policy socket's path, when it is a unix socket.
+    var policySocketPath: String? {
+        policySocket.flatMap { $0.hasPrefix("unix:") ? String($0.dropFirst("unix:".count)) : nil }
+    }
+
     /// Writes the config and starts the milter; returns once it accepts connections.
     ///
     /// - Parameters:

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// Peers on `relayguard run`'s policy socket that never finish a request, flood it, or sit idle by the thousand, while
+/// a real Postfix keeps asking the same socket.
+@Suite("Fault: stuck, flooding and idle peers on the policy socket")
+struct FaultPolicyPeerTests {
+    static let idlePeers = 1_050
+    /// Above the idle peers plus smtpd's connections, so Postfix is still served; the peers past it are refused.
+    static let maxConnections = 1_100
+    /// Short, so the test sees the stuck peers closed; the default (330 s) outlasts smtpd's own idle limit.
+    static let timeoutSeconds = 10
+    static let floodBytes = 16 << 20
+
+    /// One session through Postfix: the IMCEA recipient refused by the policy service, alice accepted.
+    static func probe(_ postfix: PostfixInstance, sender: String) async throws {
+        let result = try await Swaks.send(to: postfix, from: sender, recipients: [FaultGateway.mustDeny, FaultGateway.allowed],
+                                          client: Clients.outside)
+        #expect(result.reply(for: FaultGateway.mustDeny)?.code == 550, "\(sender): \(result.output.stdout)\n\(postfix.maillog().suffix(2000))")
+        #expect(result.reply(for: FaultGateway.allowed)?.code == 250, "\(sender): \(result.output.stdout)")
+    }
+
+    /// Writes all of `bytes` on a blocking socket (relayguard reads them; a full buffer just waits).
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, min($0.count - offset, 1 << 16), Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw HarnessError("send: \(String(cString: strerror(errno)))") }
+            offset += sent
+        }
+    }
+
+    /// True once the peer reads end of file (relayguard closed its side); reads no further than one answer.
+    static func isClosed(_ client: PolicySocketClient) -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(client.fd, &byte, 1, Int32(MSG_DONTWAIT) | Int32(MSG_PEEK))
+        return count == 0 || (count < 0 && errno == ECONNRESET)
+    }
+
+    @Test("a half request, two floods and 1,050 idle peers: Postfix still answered, the peers over the limit refused, the stuck ones closed at policy_timeout, memory returned")
+    func stuckFloodingIdle() async throws {
+        let settings = ["policy_max_connections = \(Self.maxConnections)", "policy_timeout = \(Self.timeoutSeconds)"]
+        try await withRelayGuard(settings, policy: .unix) { relayguard in
+            let path = try #require(relayguard.policySocketPath)
+            try await withPostfix(FaultGateway.options(relayguard)) { postfix in
+                try await Self.probe(postfix, sender: "policy-peer-warmup@outside.example")
+                let idle = relayguard.memory().rssKiB
+                let mark = relayguard.logMark()
+
+                // Half a request, never finished.
+                let half = try PolicySocketClient(path: path)
+                try Self.sendAll(half.fd, Array("request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@b".utf8))
+                // 16 MiB without a newline, and 16 MiB of lines without the empty line that ends a request.
+                let longLine = try PolicySocketClient(path: path)
+                let manyLines = try PolicySocketClient(path: path)
+                let attributeLines = (0..<(Self.floodBytes / 16)).map { "x\(String($0, radix: 16).padding(toLength: 9, withPad: "0", startingAt: 0))=value\n" }.joined()
+                try await FaultMilterClient.detached {
+                    try Self.sendAll(longLine.fd, [UInt8](repeating: UInt8(ascii: "a"), count: Self.floodBytes))
+                    try Self.sendAll(manyLines.fd, Array(attributeLines.utf8))
+                }
+                try await Self.probe(postfix, sender: "policy-peer-flooded@outside.example")
+
+                // 1,050 idle peers, then 100 more than policy_max_connections leaves room for.
+                var idlePeers: [PolicySocketClient] = []
+                for _ in 0..<Self.idlePeers { idlePeers.append(try PolicySocketClient(path: path)) }
+                try await Self.probe(postfix, sender: "policy-peer-idle@outside.example")
+                let peak = relayguard.memory().rssKiB
+                var extra: [PolicySocketClient] = []
+                for _ in 0..<100 { extra.append(try PolicySocketClient(path: path)) }
+                try await relayguard.waitForLogLine(since: mark, what: "the limit's refusal") {
+                    $0.contains("policy_max_connections (\(Self.maxConnections)) reached: closed ")
+                }
+                try await waitUntil("the peers over the limit to be closed") {
+                    extra.filter(Self.isClosed).count >= 100 - (Self.maxConnections - Self.idlePeers - 4)
+                }
+                let refused = extra.filter(Self.isClosed).count
+                extra = []
+                // Room again: Postfix is answered whether smtpd reuses its connection or opens another.
+                idlePeers.removeLast(100)
+                try await Self.probe(postfix, sender: "policy-peer-limit@outside.example")
+
+                // The stuck peers and the idle ones are closed once policy_timeout passes without a request.
+                try await waitUntil("policy_timeout to close the stuck and idle peers", timeout: .seconds(60)) {
+                    Self.isClosed(half) && Self.isClosed(longLine) && Self.isClosed(manyLines) && idlePeers.allSatisfy(Self.isClosed)
+                }
+                let closedLines = relayguard.log(since: mark).split(separator: "\n").filter { $0.contains("(policy_timeout)") }
+                #expect(closedLines.filter { $0.contains("(a request left unfinished)") }.count >= 3, "\(closedLines.prefix(5))")
+                #expect(closedLines.filter { $0.contains("(idle)") }.count >= Self.idlePeers - 100, "\(closedLines.count) lines")
+                idlePeers = []
+                withExtendedLifetime((half, longLine, manyLines)) {}
+                // smtpd's own connection was closed too (it sat idle past policy_timeout): smtpd reconnects.
+                try await Self.probe(postfix, sender: "policy-peer-after@outside.example")
+                let after = relayguard.memory().rssKiB
+
+                #expect(relayguard.isRunning, "relayguard died:\n\(relayguard.log().suffix(3000))")
+                try await postfix.waitForQueueToDrain()
+                #expect(try FaultGateway.wronglyDelivered(postfix).isEmpty)
+                // Bounds with room over what was measured (RELIABILITY.md): the framer keeps one line and one
+                // request, so 32 MiB of flood costs nothing that stays, and closed connections give their memory back.
+                #expect(idle > 0 && peak > 0 && after > 0, "memory figures unreadable")
+                #expect(peak - idle < 64 * 1024, "RSS with \(Self.idlePeers) peers \(peak) KiB, idle \(idle) KiB")
+                #expect(after - idle < 16 * 1024, "RSS after \(after) KiB, idle \(idle) KiB")
+
+                reportFigures("policy-peers", [
+                    "idle_peers": "\(Self.idlePeers)",
+                    "refused_at_limit": "\(refused)/100",
+                    "flood": "2x\(Self.floodBytes >> 20)MiB",
+                    "closed_by_policy_timeout": "\(closedLines.count)",
+                    "postfix_probes_answered": "5",
+                    "rss_idle": "\(idle)KiB",
+                    "rss_with_peers": "\(peak)KiB",
+                    "rss_after": "\(after)KiB",
+                ])
+            }
+        }
+    }
+}
