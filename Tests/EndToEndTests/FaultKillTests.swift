@@ -113,7 +113,7 @@ struct FaultKillTests {
         }
 
         let sent = allowed.source.messages + denied.source.messages
-        reportFigures("kill \(frontEnd)", [
+        reportFigures("kill \(frontEnd.rawValue)", [
             "sent": "\(sent)",
             "delivered": "\(delivered)",
             "tempfailed": "\(allowed.tempfailed + denied.tempfailed)",
@@ -123,7 +123,7 @@ struct FaultKillTests {
             "downtime": String(format: "%.2fs", downtime.seconds),
             "elapsed": String(format: "%.1fs", elapsed.seconds),
         ])
-        print("RELIABILITY kill \(frontEnd): refusals allowed=\(allowed.refusals) denied=\(denied.refusals)")
+        print("RELIABILITY kill \(frontEnd.rawValue): refusals allowed=\(allowed.refusals) denied=\(denied.refusals)")
     }
 }
 

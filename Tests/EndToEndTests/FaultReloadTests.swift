@@ -125,7 +125,7 @@ struct FaultReloadTests {
                 #expect(allowed.sent > 0 && denied.sent > 0)
                 #expect(milter.logLines(containing: "reload failed:").count == Self.reloads / 2)
 
-                reportFigures("reload \(frontEnd)", [
+                reportFigures("reload \(frontEnd.rawValue)", [
                     "reloads": "\(Self.reloads)",
                     "valid": "\(Self.reloads / 2)",
                     "broken": "\(Self.reloads / 2)",
