@@ -67,29 +67,29 @@ struct FrontEndCase: Sendable, CustomTestStringConvertible {
 }
 
 /// The gateway's listeners: one RelayGuard configuration each.
-enum GatewayListeners {
+extension FrontEndGateway.Listener {
     /// The embedded defaults: reroute = no.
-    static let defaults = FrontEndGateway.Listener(name: "defaults", settings: [])
+    static let defaults = Self(name: "defaults", settings: [])
     static let restrictedSettings = [
         "reroute = yes", "relay_clients = 192.0.2.0/24, 2001:db8::/48", "relay_never = 192.0.2.66",
         "relay_authenticated = yes", "relay_local_addresses = 127.0.0.2", "local_domains = corp.example",
     ]
-    static let restricted = FrontEndGateway.Listener(
+    static let restricted = Self(
         name: "restricted", settings: restrictedSettings, addresses: ["127.0.0.1", "127.0.0.2"])
     /// Postfix takes XCLIENT LOGIN= as the SASL login whether smtpd_sasl_auth_enable is on or off (the other
     /// listeners leave it at Postfix's default, off).
-    static let restrictedSASL = FrontEndGateway.Listener(
+    static let restrictedSASL = Self(
         name: "restricted_sasl", settings: restrictedSettings, overrides: ["smtpd_sasl_auth_enable=yes"])
-    static let loginIgnored = FrontEndGateway.Listener(
+    static let loginIgnored = Self(
         name: "login_ignored", settings: ["reroute = yes", "relay_clients = 192.0.2.0/24"])
-    static let report = FrontEndGateway.Listener(name: "report", settings: ["mode = report"])
-    static let tempfail = FrontEndGateway.Listener(
+    static let report = Self(name: "report", settings: ["mode = report"])
+    static let tempfail = Self(
         name: "tempfail", settings: ["reroute = yes", "relay_clients = 192.0.2.0/24", "reroute_action = tempfail"])
-    static let all = [defaults, restricted, restrictedSASL, loginIgnored, report, tempfail]
-
+    static let gateway = [defaults, restricted, restrictedSASL, loginIgnored, report, tempfail]
 }
 
-@Suite("Postfix with RelayGuard through each front end: the same SMTP answers", .frontEndGateways(GatewayListeners.all))
+@Suite("Postfix with RelayGuard through each front end: the same SMTP answers",
+       .frontEndGateways(FrontEndGateway.Listener.gateway))
 struct FrontEndGatewayTests {
     static let outside = XClient("203.0.113.9")
     /// In the gateway's mynetworks (127.0.0.0/8): Postfix itself would relay anything for it.
@@ -101,74 +101,93 @@ struct FrontEndGatewayTests {
 
     static let cases: [FrontEndCase] = [
         // The hole RelayGuard closes: at the relay domain, so reject_unauth_destination lets it through.
-        FrontEndCase(id: "imcea", name: "defaults: an encapsulated recipient, 550", listener: GatewayListeners.defaults,
-                     client: outside, recipient: .encapsulated, code: 550, enhancedCode: "5.7.1", text: rerouteText,
-                     delivered: false, decision: disabled.merging(["client": "203.0.113.9", "auth": "-", "form": "imcea"]) { $1 }),
-        FrontEndCase(id: "srcroute", name: "defaults: an encapsulated recipient behind a source route, 550", listener: GatewayListeners.defaults,
-                     client: outside, recipient: .encapsulatedBehindSourceRoute, code: 550, enhancedCode: "5.7.1",
-                     text: rerouteText, delivered: false, decision: disabled),
+        FrontEndCase(
+            id: "imcea", name: "defaults: an encapsulated recipient, 550", listener: .defaults, client: outside,
+            recipient: .encapsulated, code: 550, enhancedCode: "5.7.1", text: rerouteText, delivered: false,
+            decision: disabled.merging(["client": "203.0.113.9", "auth": "-", "form": "imcea"]) { $1 }),
+        FrontEndCase(
+            id: "srcroute", name: "defaults: an encapsulated recipient behind a source route, 550", listener: .defaults,
+            client: outside, recipient: .encapsulatedBehindSourceRoute, code: 550, enhancedCode: "5.7.1",
+            text: rerouteText, delivered: false, decision: disabled),
         // A trusted client gets past Postfix's own routing check (permit_mynetworks first); RelayGuard still refuses.
-        FrontEndCase(id: "percent", name: "defaults: a percent hack from a mynetworks client, 550", listener: GatewayListeners.defaults,
-                     client: trusted, recipient: .percentHack, code: 550, enhancedCode: "5.7.1", text: rerouteText,
-                     delivered: false, decision: disabled.merging(["client": "127.0.0.5"]) { $1 }),
-        FrontEndCase(id: "bang", name: "defaults: a bang path from a mynetworks client, 550", listener: GatewayListeners.defaults,
-                     client: trusted, recipient: .bangPath, code: 550, enhancedCode: "5.7.1", text: rerouteText,
-                     delivered: false, decision: disabled),
-        FrontEndCase(id: "relaydenied", name: "defaults: plain relaying from outside, Postfix's own 554 Relay access denied",
-                     listener: GatewayListeners.defaults, client: outside, recipient: .outsideDomain, code: 554, enhancedCode: "5.7.1",
-                     text: "Relay access denied", delivered: false,
-                     decision: ["verdict": "continue", "rule": "pass"], postfixRefuses: true),
-        FrontEndCase(id: "relaydenied6", name: "defaults: plain relaying from an IPv6 client, Postfix's own 554",
-                     listener: GatewayListeners.defaults, client: XClient("2001:db8::5"), recipient: .outsideDomain, code: 554,
-                     enhancedCode: "5.7.1", text: "Relay access denied", delivered: false,
-                     decision: ["verdict": "continue", "rule": "pass", "client": "2001:db8::5"], postfixRefuses: true),
-        FrontEndCase(id: "plainrelay", name: "local_domains: plain relaying from a mynetworks client, RelayGuard's 554",
-                     listener: GatewayListeners.restricted, client: trusted, recipient: .outsideDomain, code: 554, enhancedCode: "5.7.1",
-                     text: "Relay access denied", delivered: false,
-                     decision: ["verdict": "reject", "rule": "relay-denied", "client": "127.0.0.5"]),
-        FrontEndCase(id: "relayclient", name: "relay_clients: 192.0.2.10 may reroute, delivered", listener: GatewayListeners.restricted,
-                     client: XClient("192.0.2.10"), recipient: .encapsulated, code: 250, enhancedCode: "2.1.5", text: "",
-                     delivered: true, decision: allowed.merging(["client": "192.0.2.10", "auth": "-"]) { $1 }),
-        FrontEndCase(id: "never", name: "relay_never: 192.0.2.66, inside relay_clients, may not", listener: GatewayListeners.restricted,
-                     client: XClient("192.0.2.66"), recipient: .encapsulated, code: 550, enhancedCode: "5.7.1",
-                     text: rerouteText, delivered: false,
-                     decision: ["verdict": "reject", "rule": "reroute-never", "client": "192.0.2.66"]),
-        FrontEndCase(id: "login", name: "relay_authenticated = yes, XCLIENT LOGIN=bob: allowed", listener: GatewayListeners.restricted,
-                     client: XClient("203.0.113.9", login: "bob"), recipient: .encapsulated, code: 250,
-                     enhancedCode: "2.1.5", text: "", delivered: true,
-                     decision: allowed.merging(["client": "203.0.113.9", "auth": "bob"]) { $1 }),
-        FrontEndCase(id: "nologin", name: "relay_authenticated = yes, no login: denied", listener: GatewayListeners.restricted,
-                     client: outside, recipient: .encapsulated, code: 550, enhancedCode: "5.7.1", text: rerouteText,
-                     delivered: false, decision: denied.merging(["client": "203.0.113.9", "auth": "-"]) { $1 }),
-        FrontEndCase(id: "sasl", name: "relay_authenticated = yes, XCLIENT LOGIN=bob, smtpd_sasl_auth_enable = yes: allowed",
-                     listener: GatewayListeners.restrictedSASL, client: XClient("203.0.113.9", login: "bob"), recipient: .encapsulated,
-                     code: 250, enhancedCode: "2.1.5", text: "", delivered: true,
-                     decision: allowed.merging(["auth": "bob"]) { $1 }),
-        FrontEndCase(id: "ignoredlogin", name: "relay_authenticated = no, XCLIENT LOGIN=bob: seen, grants nothing",
-                     listener: GatewayListeners.loginIgnored, client: XClient("203.0.113.9", login: "bob"), recipient: .encapsulated,
-                     code: 550, enhancedCode: "5.7.1", text: rerouteText, delivered: false,
-                     decision: denied.merging(["auth": "bob"]) { $1 }),
-        FrontEndCase(id: "sixin", name: "an IPv6 client inside relay_clients: allowed", listener: GatewayListeners.restricted,
-                     client: XClient("2001:db8::5"), recipient: .encapsulated, code: 250, enhancedCode: "2.1.5", text: "",
-                     delivered: true, decision: allowed.merging(["client": "2001:db8::5"]) { $1 }),
-        FrontEndCase(id: "sixout", name: "an IPv6 client outside relay_clients: denied", listener: GatewayListeners.restricted,
-                     client: XClient("2001:db8:1::5"), recipient: .encapsulated, code: 550, enhancedCode: "5.7.1",
-                     text: rerouteText, delivered: false, decision: denied.merging(["client": "2001:db8:1::5"]) { $1 }),
-        FrontEndCase(id: "local2", name: "connected to 127.0.0.2, in relay_local_addresses: allowed", listener: GatewayListeners.restricted,
-                     client: outside, server: "127.0.0.2", recipient: .encapsulated, code: 250, enhancedCode: "2.1.5",
-                     text: "", delivered: true, decision: allowed.merging(["client": "203.0.113.9"]) { $1 }),
-        FrontEndCase(id: "report", name: "mode = report: accepted and delivered, logged would_deny=yes", listener: GatewayListeners.report,
-                     client: outside, recipient: .encapsulated, code: 250, enhancedCode: "2.1.5", text: "", delivered: true,
-                     decision: ["verdict": "continue", "rule": "reroute-disabled", "would_deny": "yes"]),
-        FrontEndCase(id: "tempfail", name: "reroute_action = tempfail: 450 4.7.1", listener: GatewayListeners.tempfail, client: outside,
-                     recipient: .encapsulated, code: 450, enhancedCode: "4.7.1", text: rerouteText, delivered: false,
-                     decision: ["verdict": "tempfail", "rule": "reroute-denied", "would_deny": nil]),
+        FrontEndCase(
+            id: "percent", name: "defaults: a percent hack from a mynetworks client, 550", listener: .defaults,
+            client: trusted, recipient: .percentHack, code: 550, enhancedCode: "5.7.1", text: rerouteText,
+            delivered: false, decision: disabled.merging(["client": "127.0.0.5"]) { $1 }),
+        FrontEndCase(
+            id: "bang", name: "defaults: a bang path from a mynetworks client, 550", listener: .defaults,
+            client: trusted, recipient: .bangPath, code: 550, enhancedCode: "5.7.1", text: rerouteText,
+            delivered: false, decision: disabled),
+        FrontEndCase(
+            id: "relaydenied", name: "defaults: plain relaying from outside, Postfix's own 554 Relay access denied",
+            listener: .defaults, client: outside, recipient: .outsideDomain, code: 554, enhancedCode: "5.7.1",
+            text: "Relay access denied", delivered: false, decision: ["verdict": "continue", "rule": "pass"],
+            postfixRefuses: true),
+        FrontEndCase(
+            id: "relaydenied6", name: "defaults: plain relaying from an IPv6 client, Postfix's own 554",
+            listener: .defaults, client: XClient("2001:db8::5"), recipient: .outsideDomain, code: 554,
+            enhancedCode: "5.7.1", text: "Relay access denied", delivered: false,
+            decision: ["verdict": "continue", "rule": "pass", "client": "2001:db8::5"], postfixRefuses: true),
+        FrontEndCase(
+            id: "plainrelay", name: "local_domains: plain relaying from a mynetworks client, RelayGuard's 554",
+            listener: .restricted, client: trusted, recipient: .outsideDomain, code: 554, enhancedCode: "5.7.1",
+            text: "Relay access denied", delivered: false,
+            decision: ["verdict": "reject", "rule": "relay-denied", "client": "127.0.0.5"]),
+        FrontEndCase(
+            id: "relayclient", name: "relay_clients: 192.0.2.10 may reroute, delivered", listener: .restricted,
+            client: XClient("192.0.2.10"), recipient: .encapsulated, code: 250, enhancedCode: "2.1.5", text: "",
+            delivered: true, decision: allowed.merging(["client": "192.0.2.10", "auth": "-"]) { $1 }),
+        FrontEndCase(
+            id: "never", name: "relay_never: 192.0.2.66, inside relay_clients, may not", listener: .restricted,
+            client: XClient("192.0.2.66"), recipient: .encapsulated, code: 550, enhancedCode: "5.7.1",
+            text: rerouteText, delivered: false,
+            decision: ["verdict": "reject", "rule": "reroute-never", "client": "192.0.2.66"]),
+        FrontEndCase(
+            id: "login", name: "relay_authenticated = yes, XCLIENT LOGIN=bob: allowed", listener: .restricted,
+            client: XClient("203.0.113.9", login: "bob"), recipient: .encapsulated, code: 250,
+            enhancedCode: "2.1.5", text: "", delivered: true,
+            decision: allowed.merging(["client": "203.0.113.9", "auth": "bob"]) { $1 }),
+        FrontEndCase(
+            id: "nologin", name: "relay_authenticated = yes, no login: denied", listener: .restricted,
+            client: outside, recipient: .encapsulated, code: 550, enhancedCode: "5.7.1", text: rerouteText,
+            delivered: false, decision: denied.merging(["client": "203.0.113.9", "auth": "-"]) { $1 }),
+        FrontEndCase(
+            id: "sasl", name: "relay_authenticated = yes, XCLIENT LOGIN=bob, smtpd_sasl_auth_enable = yes: allowed",
+            listener: .restrictedSASL, client: XClient("203.0.113.9", login: "bob"), recipient: .encapsulated,
+            code: 250, enhancedCode: "2.1.5", text: "", delivered: true,
+            decision: allowed.merging(["auth": "bob"]) { $1 }),
+        FrontEndCase(
+            id: "ignoredlogin", name: "relay_authenticated = no, XCLIENT LOGIN=bob: seen, grants nothing",
+            listener: .loginIgnored, client: XClient("203.0.113.9", login: "bob"), recipient: .encapsulated,
+            code: 550, enhancedCode: "5.7.1", text: rerouteText, delivered: false,
+            decision: denied.merging(["auth": "bob"]) { $1 }),
+        FrontEndCase(
+            id: "sixin", name: "an IPv6 client inside relay_clients: allowed", listener: .restricted,
+            client: XClient("2001:db8::5"), recipient: .encapsulated, code: 250, enhancedCode: "2.1.5", text: "",
+            delivered: true, decision: allowed.merging(["client": "2001:db8::5"]) { $1 }),
+        FrontEndCase(
+            id: "sixout", name: "an IPv6 client outside relay_clients: denied", listener: .restricted,
+            client: XClient("2001:db8:1::5"), recipient: .encapsulated, code: 550, enhancedCode: "5.7.1",
+            text: rerouteText, delivered: false, decision: denied.merging(["client": "2001:db8:1::5"]) { $1 }),
+        FrontEndCase(
+            id: "local2", name: "connected to 127.0.0.2, in relay_local_addresses: allowed", listener: .restricted,
+            client: outside, server: "127.0.0.2", recipient: .encapsulated, code: 250, enhancedCode: "2.1.5",
+            text: "", delivered: true, decision: allowed.merging(["client": "203.0.113.9"]) { $1 }),
+        FrontEndCase(
+            id: "report", name: "mode = report: accepted and delivered, logged would_deny=yes", listener: .report,
+            client: outside, recipient: .encapsulated, code: 250, enhancedCode: "2.1.5", text: "", delivered: true,
+            decision: ["verdict": "continue", "rule": "reroute-disabled", "would_deny": "yes"]),
+        FrontEndCase(
+            id: "tempfail", name: "reroute_action = tempfail: 450 4.7.1", listener: .tempfail, client: outside,
+            recipient: .encapsulated, code: 450, enhancedCode: "4.7.1", text: rerouteText, delivered: false,
+            decision: ["verdict": "tempfail", "rule": "reroute-denied", "would_deny": nil]),
         // XCLIENT ADDR=[UNAVAILABLE], relay_never set: the policy service answers on_error (tempfail), the
         // milter is never asked (see `unknownClient`).
-        FrontEndCase(id: "unknown", name: "an unknown client with relay_never set: 451, on_error or milter_default_action",
-                     listener: GatewayListeners.restricted, client: XClient.unavailable, recipient: .encapsulated,
-                     code: 451, enhancedCode: "4.3.0", text: "relay policy temporarily unavailable", delivered: false,
-                     decision: ["verdict": "tempfail", "rule": "on-error", "client": "unknown"], unknownClient: true),
+        FrontEndCase(
+            id: "unknown", name: "an unknown client with relay_never set: 451, on_error or milter_default_action",
+            listener: .restricted, client: XClient.unavailable, recipient: .encapsulated, code: 451,
+            enhancedCode: "4.3.0", text: "relay policy temporarily unavailable", delivered: false,
+            decision: ["verdict": "tempfail", "rule": "on-error", "client": "unknown"], unknownClient: true),
     ]
 
     @Test("each gateway's configuration passes postfix check without warnings", arguments: FrontEnd.tested)
