@@ -9,7 +9,7 @@ struct FaultPolicyPeerTests {
     /// Above the idle peers plus smtpd's connections, so Postfix is still served; the peers past it are refused.
     static let maxConnections = 1_100
     /// Short, so the test sees the stuck peers closed; the default (330 s) outlasts smtpd's own idle limit.
-    static let timeoutSeconds = 10
+    static let timeoutSeconds = 20
     static let floodBytes = 16 << 20
 
     /// One session through Postfix: the IMCEA recipient refused by the policy service, alice accepted.
@@ -61,6 +61,10 @@ struct FaultPolicyPeerTests {
                 let attributeLines = Array((0..<(Self.floodBytes / 16)).map {
                     "x\(String($0, radix: 16).padding(toLength: 9, withPad: "0", startingAt: 0))=value\n"
                 }.joined().utf8)
+                // The first 64 KiB of each right away, as the half request: a flood's thread may start late on a
+                // loaded machine, and a peer that has sent nothing yet is idle, not stuck.
+                _ = try Self.flood(longLine.fd, [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 16))
+                _ = try Self.flood(manyLines.fd, Array(attributeLines.prefix(1 << 16)))
                 async let longLineSent = FaultMilterClient.detached {
                     try Self.flood(longLine.fd, [UInt8](repeating: UInt8(ascii: "a"), count: Self.floodBytes))
                 }
