@@ -18,12 +18,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        // Metrics: the API, and a Prometheus registry that renders the text format. swift-prometheus 2.x pulls in
-        // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
+        // Metrics: the API, and a Prometheus registry that renders the text format (served over NIOHTTP1).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The policy listener in `relayguard run` and the /metrics endpoint: event loops, framing, back-pressure.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // Errno: the system edge's one errno-to-error path (swift-nio depends on it too).
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -33,7 +34,7 @@ let package = Package(
             providers: [.apt(["libmilter-dev"])]
         ),
         // The Swift face of libmilter: handler protocol, verdicts, the server. No policy knowledge.
-        .target(name: "Milter", dependencies: ["CMilter"]),
+        .target(name: "Milter", dependencies: ["CMilter", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure policy: address decoding, IP/CIDR sets, rules, decisions. No I/O, no C.
         .target(name: "RelayPolicy"),
         // Postfix's policy delegation protocol (SMTPD_POLICY_README): request framing and parsing, the mapping to the
@@ -71,6 +72,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
@@ -97,7 +99,7 @@ let package = Package(
         .executableTarget(name: "relayguard-auditlog-gen", path: "Benchmarks/AuditLog"),
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
-        .testTarget(name: "MilterTests", dependencies: ["Milter"]),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
@@ -126,8 +128,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayGuardDaemonTests",
-            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "PolicyFrontEnd", "RelayPolicy", "RelayGuardConfig",
-                           "RelayGuardTestSupport", .product(name: "NIOCore", package: "swift-nio")] + logAndRegistry
+            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "PolicyFrontEnd", "RelayGuardConfig", "RelayPolicy",
+                           "RelayGuardTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "NIOCore", package: "swift-nio")] + logAndRegistry
         ),
         .testTarget(
             name: "EndToEndTests",

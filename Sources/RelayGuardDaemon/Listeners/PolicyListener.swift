@@ -7,7 +7,7 @@ import RelayGuardCore
 
 /// `policy_socket` in `relayguard run`: Postfix's policy delegation served on NIO, beside the milter or alone.
 ///
-/// The socket is opened by `PolicySocket` (before the privilege drop) and handed over already bound; NIO owns and
+/// The socket is opened by `ListeningSocket` (before the privilege drop) and handed over already bound; NIO owns and
 /// closes it from then on. Each accepted connection gets `BackPressureHandler` and a `PolicyChannelHandler`.
 public final class PolicyListener: Sendable {
     /// The event loops: one per core, as many as can run a decision at once.
@@ -29,7 +29,7 @@ public final class PolicyListener: Sendable {
         var lastRefusalLine: NIODeadline?
     }
 
-    /// Serves the listening socket `descriptor` (from `PolicySocket.open`) until `stop`.
+    /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`.
     init(descriptor: Int32, address: ListenSocket, serving: PolicyServing, maxConnections: Int,
          threads: Int = System.coreCount) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
@@ -82,7 +82,7 @@ public final class PolicyListener: Sendable {
     /// Opens `address` (as the caller: root's caller wraps this in `Privileges.asAccount` for a unix socket) and
     /// serves it. For tests and for `relayguard run` once privileges are dropped.
     convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int) throws {
-        try self.init(descriptor: PolicySocket.open(address, mode: socketMode), address: address, serving: serving,
+        try self.init(descriptor: ListeningSocket.open(address, mode: socketMode, key: "policy_socket"), address: address, serving: serving,
                       maxConnections: maxConnections)
     }
 

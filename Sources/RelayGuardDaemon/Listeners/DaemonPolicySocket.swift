@@ -16,12 +16,12 @@ extension Daemon {
         guard let address = daemon.policySocket else { return nil }
         try SocketDirectory.check(address)
         guard case .drop(let account) = privileges, address.isUnix else {
-            return try PolicySocket.open(address, mode: daemon.socketMode)
+            return try ListeningSocket.open(address, mode: daemon.socketMode, key: "policy_socket")
         }
         do {
-            return try Privileges.asAccount(account) { try PolicySocket.open(address, mode: daemon.socketMode) }
-        } catch var error as PolicySocketError where error.operation == "bind" {
-            error.detail += "; the socket is created as user \(account.name), so its directory must be writable by \(account.name)"
+            return try Privileges.asAccount(account) { try ListeningSocket.open(address, mode: daemon.socketMode, key: "policy_socket") }
+        } catch var error as ListeningSocketError where error.operation == "bind" {
+            error.hint = "the socket is created as user \(account.name), so its directory must be writable by \(account.name)"
             throw error
         }
     }
@@ -55,7 +55,7 @@ extension Daemon {
         let listener = try startPolicyListener(descriptor: descriptor, daemon: configuration.daemon, store: store,
                                                logger: logger, metrics: metrics)
         if let metricsServer {
-            metricsServer.start()
+            try metricsServer.start()
             logger.notice("metrics on http://\(metricsServer.boundDescription)/metrics")
         }
         logger.notice("relayguard \(RelayGuardVersion.string) serving the policy socket alone (socket = none) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
