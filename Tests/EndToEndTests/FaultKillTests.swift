@@ -5,9 +5,19 @@ import Testing
 /// outside client: `mynetworks` holds only an address nobody uses. corp.example is still a relay domain, so
 /// `reject_unauth_destination` lets the IMCEA recipient through to the milter.
 enum FaultGateway {
-    static func options(_ milter: RelayGuardProcess) -> PostfixOptions {
-        PostfixOptions(milter: milter.postfixMilter(), mynetworks: "192.0.2.250/32")
+    /// Postfix asks `relayguard` through its policy socket when it serves one (first in `smtpd_relay_restrictions`,
+    /// `smtpd_policy_service_default_action` left at 451 4.3.5), else through the milter.
+    static func options(_ relayguard: RelayGuardProcess) -> PostfixOptions {
+        if let service = relayguard.postfixPolicyService {
+            return PostfixOptions(mynetworks: "192.0.2.250/32", parameters: [
+                "smtpd_relay_restrictions": "check_policy_service \(service), permit_mynetworks, reject_unauth_destination",
+            ])
+        }
+        return PostfixOptions(milter: relayguard.postfixMilter(), mynetworks: "192.0.2.250/32")
     }
+
+    /// The front ends the fault tests run against: the milter and the package's policy socket (unix).
+    static let frontEnds = FrontEnd.tested.filter { $0 == .milter || $0 == .policyUnix }
 
     /// Recipients the traffic generators use (smtp-source adds the angle brackets).
     static let allowed = "alice@corp.example"
@@ -23,9 +33,11 @@ enum FaultGateway {
 struct FaultKillTests {
     static let messagesPerStream = 1500
 
-    @Test("kill -9 mid-run, restart on the same port: every message delivered or 4xx, nothing must-deny delivered")
-    func killAndRestart() async throws {
-        try await withRelayGuard { milter in
+    // .serialized: one front end at a time, so the suite's load on the 2 cores is what it was with the milter alone.
+    @Test("kill -9 mid-run, restart on the same socket: every message delivered or 4xx, nothing must-deny delivered",
+          .serialized, arguments: FaultGateway.frontEnds)
+    func killAndRestart(_ frontEnd: FrontEnd) async throws {
+        try await withRelayGuard(policy: frontEnd.policyListen) { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
                 let trafficStart = milter.logMark()
                 let allowed = SMTPSource(sender: "kill-allowed@outside.example", recipient: FaultGateway.allowed,
@@ -59,7 +71,7 @@ struct FaultKillTests {
                     #expect(probe.recipientCodes[FaultGateway.mustDeny] == 550, "\(probe.output.stdout)\n\(milter.log())")
                     decisionsAfterRestart = milter.logLines(containing: "verdict=").count - before
                     try await postfix.waitForQueueToDrain(timeout: .seconds(60))
-                    try check(allowedReport, deniedReport, postfix: postfix, milter: milter,
+                    try check(frontEnd, allowedReport, deniedReport, postfix: postfix, milter: milter,
                               downtime: downtime, elapsed: clock.now - started, decisionsAfterRestart: decisionsAfterRestart)
                 } catch {
                     await allowedRun.cancel()
@@ -70,7 +82,7 @@ struct FaultKillTests {
         }
     }
 
-    private func check(_ allowed: SMTPSourceReport, _ denied: SMTPSourceReport, postfix: PostfixInstance,
+    private func check(_ frontEnd: FrontEnd, _ allowed: SMTPSourceReport, _ denied: SMTPSourceReport, postfix: PostfixInstance,
                        milter: RelayGuardProcess, downtime: Duration, elapsed: Duration, decisionsAfterRestart: Int) throws {
         let maillog = FaultMaillog(postfix)
         let delivered = try postfix.sink.messages(from: allowed.source.sender).count
@@ -92,19 +104,27 @@ struct FaultKillTests {
         // The fault did happen, and RelayGuard came back.
         #expect(allowed.tempfailed + denied.tempfailed > 0, "no tempfail at all: the kill hit nothing")
         #expect(decisionsAfterRestart > 0, "the restarted relayguard decided nothing")
+        if frontEnd.isPolicy {
+            // While it was down smtpd answered each recipient smtpd_policy_service_default_action; nothing else
+            // refused a message (RCPT is the only stage the policy service is asked at).
+            #expect(maillog.policyUnavailableLines.count == allowed.tempfailed + denied.tempfailed,
+                    "\(maillog.policyUnavailableLines.count) 451 4.3.5 lines, \(allowed.tempfailed + denied.tempfailed) tempfails")
+            #expect(Set(allowed.refusals.keys).isSubset(of: ["recipient 451"]), "\(allowed.refusals)")
+            #expect(Set(denied.refusals.keys).isSubset(of: ["recipient 451", "recipient 550"]), "\(denied.refusals)")
+        }
 
         let sent = allowed.source.messages + denied.source.messages
-        reportFigures("kill", [
+        reportFigures("kill \(frontEnd.rawValue)", [
             "sent": "\(sent)",
             "delivered": "\(delivered)",
             "tempfailed": "\(allowed.tempfailed + denied.tempfailed)",
             "rejected_5xx": "\(denied.rejected)",
             "wrongly_delivered": "\(wrong.count)",
-            "tempfail_window": "\(maillog.tempfailWindowSeconds)s",
+            "tempfail_window": "\(frontEnd.isPolicy ? maillog.policyTempfailWindowSeconds : maillog.tempfailWindowSeconds)s",
             "downtime": String(format: "%.2fs", downtime.seconds),
             "elapsed": String(format: "%.1fs", elapsed.seconds),
         ])
-        print("RELIABILITY kill: refusals allowed=\(allowed.refusals) denied=\(denied.refusals)")
+        print("RELIABILITY kill \(frontEnd.rawValue): refusals allowed=\(allowed.refusals) denied=\(denied.refusals)")
     }
 }
 

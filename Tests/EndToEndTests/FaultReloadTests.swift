@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Fault: 100 SIGUSR1 reloads under traffic")
+@Suite("Fault: 100 reloads under traffic (SIGUSR1 for the milter, SIGHUP for the policy socket)")
 struct FaultReloadTests {
     static let reloads = 100
     static let probeClient = "192.0.2.10"
@@ -28,17 +28,21 @@ struct FaultReloadTests {
     /// Sends SIGUSR1 and waits for the reload's outcome line (loaded or failed); returns it and the lines the reload
     /// logged before it (a broken file's diagnostics). Reads only the log written since the signal: under traffic the
     /// log grows by megabytes, and rereading all of it on every poll made this test quadratic (one CI run: 1050 s).
-    static func reload(_ milter: RelayGuardProcess) async throws -> (line: Substring, before: [Substring]) {
+    static func reload(_ milter: RelayGuardProcess, signal: Int32 = SIGUSR1) async throws -> (line: Substring, before: [Substring]) {
         let mark = milter.logMark()
-        try milter.send(SIGUSR1)
+        try milter.send(signal)
         return try await milter.waitForLogLine(since: mark, what: "a reload outcome") {
             $0.contains("loaded, policy=") || $0.contains("reload failed:")
         }
     }
 
-    @Test("valid and broken files alternate: decisions follow the last valid file, no session fails")
-    func reloadsUnderTraffic() async throws {
-        try await withRelayGuard(Self.validFiles[0].settings) { milter in
+    // .serialized: one front end at a time, so the suite's load on the 2 cores is what it was with the milter alone.
+    @Test("valid and broken files alternate: decisions follow the last valid file, no session fails",
+          .serialized, arguments: FaultGateway.frontEnds)
+    func reloadsUnderTraffic(_ frontEnd: FrontEnd) async throws {
+        // Both reload; the milter keeps its older signal in the test, the policy socket gets the unit's.
+        let signal = frontEnd.isPolicy ? SIGHUP : SIGUSR1
+        try await withRelayGuard(Self.validFiles[0].settings, policy: frontEnd.policyListen) { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
                 let broken = Self.brokenFiles(missing: milter.scratchPath("vanished-clients.txt"))
                 let traffic = Traffic(postfix: postfix)
@@ -52,7 +56,7 @@ struct FaultReloadTests {
                             // A valid file, the other one than now.
                             current = 1 - current
                             try milter.rewriteConfig(Self.validFiles[current].settings)
-                            let line = try await Self.reload(milter).line
+                            let line = try await Self.reload(milter, signal: signal).line
                             generation += 1
                             #expect(line.contains("\(milter.configPath) loaded, policy=\(generation) "), "\(line)")
                             // A real session through Postfix gets the new file's answer, and relayguard logs it
@@ -72,15 +76,24 @@ struct FaultReloadTests {
                         } else {
                             let file = broken[(index / 2) % broken.count]
                             try milter.rewriteConfig(file.settings)
-                            let (line, diagnostics) = try await Self.reload(milter)
+                            let (line, diagnostics) = try await Self.reload(milter, signal: signal)
                             #expect(line.contains("reload failed: keeping the running policy (policy=\(generation))"),
                                     "\(line)")
                             #expect(diagnostics.contains { $0.contains("\(milter.configPath):\(file.line): ") },
                                     "no \(milter.configPath):\(file.line): error for \(file.settings): \(diagnostics)")
-                            // The running policy stays: a milter session right away gets the last valid answer.
-                            let replies = try await FaultMilterClient.detached {
-                                try FaultMilterClient(port: milter.port).transaction(
-                                    clientIP: Self.probeClient, recipients: ["<\(FaultGateway.mustDeny)>"])
+                            // The running policy stays: a session right away gets the last valid answer.
+                            let replies: [String]
+                            if let path = milter.policySocketPath {
+                                let answer = try await FaultMilterClient.detached {
+                                    try PolicySocketClient(path: path).ask(
+                                        PolicySocketClient.request(FaultGateway.mustDeny, client: Self.probeClient))
+                                }
+                                replies = answer.map { [$0 == "DUNNO" ? "continue" : $0] } ?? []
+                            } else {
+                                replies = try await FaultMilterClient.detached {
+                                    try FaultMilterClient(port: milter.port).transaction(
+                                        clientIP: Self.probeClient, recipients: ["<\(FaultGateway.mustDeny)>"])
+                                }
                             }
                             milterProbes += 1
                             let expected = Self.validFiles[current].probeCode == 250 ? "continue" : "450 4.7.1"
@@ -101,6 +114,8 @@ struct FaultReloadTests {
                 // No session failed because of a reload: no milter trouble in Postfix's log, every allowed message
                 // delivered, every must-deny one refused by policy (550 or, under the tempfail file, 450).
                 #expect(maillog.unavailableLines.isEmpty, "\(maillog.unavailableLines.prefix(5))")
+                #expect(maillog.policyUnavailableLines.isEmpty, "\(maillog.policyUnavailableLines.prefix(5))")
+                #expect(maillog.policyWarnings.isEmpty, "\(maillog.policyWarnings.prefix(5))")
                 #expect(maillog.milterWarnings.isEmpty, "\(maillog.milterWarnings.prefix(5))")
                 #expect(allowed.tempfailed == 0 && allowed.rejected == 0 && allowed.other.isEmpty, "\(allowed.refusals)")
                 #expect(denied.accepted == 0 && denied.other.isEmpty, "\(denied.refusals)")
@@ -111,17 +126,17 @@ struct FaultReloadTests {
                 #expect(allowed.sent > 0 && denied.sent > 0)
                 #expect(milter.logLines(containing: "reload failed:").count == Self.reloads / 2)
 
-                reportFigures("reload", [
+                reportFigures("reload \(frontEnd.rawValue)", [
                     "reloads": "\(Self.reloads)",
                     "valid": "\(Self.reloads / 2)",
                     "broken": "\(Self.reloads / 2)",
                     "sent": "\(allowed.sent + denied.sent)",
                     "delivered": "\(delivered)",
                     "refused_by_policy": "\(denied.rejected + denied.tempfailed)",
-                    "milter_tempfails": "\(maillog.unavailableLines.count)",
+                    "front_end_tempfails": "\(maillog.unavailableLines.count + maillog.policyUnavailableLines.count)",
                     "wrongly_delivered": "\(wrong.count)",
                     "swaks_probes": "\(swaksProbes)",
-                    "milter_probes": "\(milterProbes)",
+                    "direct_probes": "\(milterProbes)",
                 ])
             }
         }

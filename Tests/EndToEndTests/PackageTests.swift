@@ -17,6 +17,7 @@ import Testing
 @Suite("The Debian package", .serialized)
 struct PackageTests {
     static let socketPath = "/var/spool/postfix/relayguard/relayguard.sock"
+    static let policySocketPath = "/var/spool/postfix/relayguard/policy.sock"
     static let installedFiles = [
         "/usr/sbin/relayguard",
         "/etc/relayguard/relayguard.conf",
@@ -25,6 +26,7 @@ struct PackageTests {
         "/usr/share/man/man8/relayguard.8.gz",
         "/usr/share/man/man5/relayguard.conf.5.gz",
         "/usr/share/doc/relayguard/examples/gateway-unix-socket.cf",
+        "/usr/share/doc/relayguard/examples/gateway-policy-unix.cf",
     ]
 
     static let conffile = "/etc/relayguard/relayguard.conf"
@@ -161,6 +163,11 @@ struct PackageTests {
         for key in keys {
             #expect(shipped.contains { $0.hasPrefix(key + " =") }, "relayguard.conf lacks \(key)")
         }
+        // The one unit serves the policy service too, next to the milter socket in Postfix's chroot.
+        let set = try String(contentsOfFile: "/etc/relayguard/relayguard.conf", encoding: .utf8).split(separator: "\n")
+        #expect(set.contains("policy_socket = unix:\(Self.policySocketPath)"), "the conffile does not set policy_socket")
+        let example = try String(contentsOfFile: "/usr/share/doc/relayguard/examples/gateway-policy-unix.cf", encoding: .utf8)
+        #expect(example.contains("check_policy_service unix:relayguard/policy.sock,"), "\(example)")
 
         // Only libmilter and the libc family stay dynamic: the Swift runtime is linked in.
         let ldd = try await run("/usr/bin/ldd", ["/usr/sbin/relayguard"])
@@ -182,14 +189,17 @@ struct PackageTests {
         let milter = try ChildProcess(
             "/usr/bin/setpriv", ["--reuid=relayguard", "--regid=relayguard", "--init-groups", "--"] + execStart)
         do {
-            try await waitUntil("the installed relayguard to create \(Self.socketPath)\n\(milter.output())") {
+            try await waitUntil("the installed relayguard to create \(Self.socketPath) and \(Self.policySocketPath)\n\(milter.output())") {
                 guard milter.isRunning else { throw HarnessError("relayguard exited\n\(milter.output())") }
                 return FileManager.default.fileExists(atPath: Self.socketPath)
+                    && FileManager.default.fileExists(atPath: Self.policySocketPath)
             }
-            let socket = try FileManager.default.attributesOfItem(atPath: Self.socketPath)
-            #expect((socket[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o660)
-            #expect(socket[.ownerAccountName] as? String == "relayguard")
-            #expect(socket[.groupOwnerAccountName] as? String == "relayguard")
+            for path in [Self.socketPath, Self.policySocketPath] {
+                let socket = try FileManager.default.attributesOfItem(atPath: path)
+                #expect((socket[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o660, "\(path)")
+                #expect(socket[.ownerAccountName] as? String == "relayguard", "\(path)")
+                #expect(socket[.groupOwnerAccountName] as? String == "relayguard", "\(path)")
+            }
 
             let options = PostfixOptions(parameters: [
                 "smtpd_milters": "unix:" + Self.socketPath,
@@ -203,6 +213,22 @@ struct PackageTests {
                 let refused = try #require(result.reply(for: Recipients.imcea), "\(result.output.stdout)")
                 #expect(refused.code == 550, "\(refused)\n\(milter.output())\n\(postfix.maillog())")
                 #expect(refused.text.contains("encapsulated or routed address rejected"), "\(refused)")
+                #expect(result.reply(for: Recipients.alice)?.code == 250, "\(result.output.stdout)")
+                try await postfix.waitForQueueToDrain()
+            }
+            // The same run's policy socket, asked by smtpd (as postfix, through group relayguard) first in
+            // smtpd_relay_restrictions: the refusal is the policy service's (smtpd's "Recipient address rejected").
+            let policy = PostfixOptions(parameters: [
+                "smtpd_relay_restrictions": "check_policy_service unix:\(Self.policySocketPath), permit_mynetworks, "
+                    + "reject_unauth_destination",
+            ])
+            try await withPostfix(policy) { postfix in
+                let result = try await Swaks.send(
+                    to: postfix, from: "package-policy@outside.example", recipients: [Recipients.imcea, Recipients.alice],
+                    client: Clients.outside)
+                let refused = try #require(result.reply(for: Recipients.imcea), "\(result.output.stdout)")
+                #expect(refused.code == 550, "\(refused)\n\(milter.output())\n\(postfix.maillog())")
+                #expect(refused.text.contains("Recipient address rejected: encapsulated or routed address rejected"), "\(refused)")
                 #expect(result.reply(for: Recipients.alice)?.code == 250, "\(result.output.stdout)")
                 try await postfix.waitForQueueToDrain()
             }

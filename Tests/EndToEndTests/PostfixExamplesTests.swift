@@ -25,10 +25,10 @@ struct PostfixExamplesTests {
         return result
     }
 
-    @Test("main.cf snippet passes postfix check", arguments: ["gateway-unix-socket.cf", "gateway-inet.cf"])
+    @Test("main.cf snippet passes postfix check", arguments: ["gateway-unix-socket.cf", "gateway-inet.cf", "gateway-policy-unix.cf"])
     func mainCFSnippet(_ name: String) async throws {
         let snippet = try Self.parameters(of: name)
-        #expect(snippet.contains { $0.key == "smtpd_milters" })
+        #expect(snippet.contains { $0.key == "smtpd_milters" || $0.value.hasPrefix("check_policy_service ") })
         let postconf = try RequiredTool.postconf.path()
         try await withPostfix { postfix in
             for (key, value) in snippet {
@@ -100,6 +100,56 @@ struct PostfixExamplesTests {
         }
     }
 
+    @Test("gateway-policy-unix.cf end to end: relayguard run's policy socket, chroot-relative, refuses the IMCEA recipient")
+    func gatewayPolicyUnix() async throws {
+        var parameters = Dictionary(try Self.parameters(of: "gateway-policy-unix.cf").map { ($0.key, $0.value) }) { $1 }
+        parameters["relay_transport"] = nil
+        #expect(parameters["smtpd_relay_restrictions"]?.hasPrefix("check_policy_service unix:relayguard/policy.sock,") == true)
+        #expect(parameters["smtpd_policy_service_default_action"] == "451 4.3.5 Server configuration problem")
+        // The package's relayguard.conf names the socket the snippet asks for.
+        let packaged = try String(contentsOf: Self.directory.deletingLastPathComponent()
+            .appendingPathComponent("packaging/relayguard.conf"), encoding: .utf8)
+        #expect(packaged.split(separator: "\n").contains("policy_socket = unix:/var/spool/postfix/relayguard/policy.sock"))
+        try await withPostfix(PostfixOptions(parameters: parameters)) { postfix in
+            // The package's layout inside this instance's queue directory, as in gatewayUnixSocket; the policy
+            // socket alone (socket = none).
+            let socketDirectory = postfix.queueDirectory + "/relayguard"
+            try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: false)
+            try FileManager.default.setAttributes([.ownerAccountName: "nobody", .groupOwnerAccountName: "postfix"], ofItemAtPath: socketDirectory)
+            try FileManager.default.setAttributes([.posixPermissions: 0o2750], ofItemAtPath: socketDirectory)
+            let socketPath = socketDirectory + "/policy.sock"
+            let config = try TemporaryDirectory(prefix: "relayguard-examples")
+            defer { config.remove() }
+            let configPath = try config.write("socket = none\npolicy_socket = unix:\(socketPath)\nuser = nobody\n", to: "relayguard.conf")
+            let relayguard = try ChildProcess(try RelayGuardProcess.binaryPath(), ["run", "--config", configPath])
+            do {
+                try await waitUntil("relayguard to serve \(socketPath)") {
+                    guard relayguard.isRunning else { throw HarnessError("relayguard exited\n\(relayguard.output())") }
+                    return relayguard.capturedOutput().stderr.contains("policy service listening on unix:\(socketPath) ")
+                }
+                let check = try await postfix.check()
+                #expect(check.exitCode == 0 && check.stdout.isEmpty && check.stderr.isEmpty, "\(check.summary)")
+                let result = try await Swaks.send(
+                    to: postfix, from: "examples@outside.example", recipients: [Recipients.imcea, Recipients.alice],
+                    client: Clients.outside)
+                let refused = try #require(result.reply(for: Recipients.imcea), "\(result.output.stdout)")
+                #expect(refused.code == 550 && refused.enhancedCode == "5.7.1", "\(refused)\n\(postfix.maillog())")
+                #expect(refused.text.hasSuffix("Recipient address rejected: encapsulated or routed address rejected: "
+                        + "rerouting is not allowed"), "\(refused)")
+                #expect(result.reply(for: Recipients.alice)?.code == 250, "\(result.output.stdout)")
+                try await postfix.waitForQueueToDrain()
+                #expect(try postfix.sink.recipients() == [Recipients.alice], "\(postfix.maillog())")
+                #expect(relayguard.output().contains("rule=reroute-disabled"), "\(relayguard.output())")
+            } catch {
+                await relayguard.stop()
+                relayguard.discardOutputFiles()
+                throw error
+            }
+            await relayguard.stop()
+            relayguard.discardOutputFiles()
+        }
+    }
+
     /// The master.cf service of a snippet, continuation lines joined, comments dropped.
     static func masterService(of name: String) throws -> String {
         let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
@@ -115,12 +165,12 @@ struct PostfixExamplesTests {
         parameters["relay_transport"] = nil
         #expect(parameters["smtpd_relay_restrictions"]?.hasPrefix("check_policy_service unix:private/relayguard,") == true)
         let service = try Self.masterService(of: "gateway-policy-spawn.master.cf")
-        #expect(service.hasSuffix(" spawn user=relayguard argv=/usr/bin/relayguard policy"), "\(service)")
+        #expect(service.hasSuffix(" spawn user=relayguard argv=/usr/sbin/relayguard policy"), "\(service)")
         let config = try TemporaryDirectory(prefix: "relayguard-examples")
         defer { config.remove() }
         let configPath = try config.write("", to: "relayguard.conf")
         let master = service.replacingOccurrences(of: "user=relayguard", with: "user=nobody")
-            .replacingOccurrences(of: "argv=/usr/bin/relayguard policy",
+            .replacingOccurrences(of: "argv=/usr/sbin/relayguard policy",
                                   with: "argv=\(try RelayGuardProcess.binaryPath()) policy --config \(configPath)")
         try await withPostfix(PostfixOptions(parameters: parameters, extraMasterCF: [master])) { postfix in
             let check = try await postfix.check()

@@ -16,6 +16,20 @@ struct FaultMaillog: Sendable {
     /// Commands Postfix refused because the milter was unavailable.
     var unavailableLines: [Substring] { lines.filter { $0.contains("Service unavailable - try again later") } }
 
+    /// Recipients smtpd refused with `smtpd_policy_service_default_action` (451 4.3.5) because the policy service
+    /// was unreachable or answered nothing.
+    var policyUnavailableLines: [Substring] {
+        lines.filter { $0.contains(" reject: RCPT ") && $0.contains(" 451 4.3.5 ") }
+    }
+
+    /// Postfix warnings about a policy service connection (`problem talking to server …`, timeouts).
+    var policyWarnings: [Substring] {
+        lines.filter { $0.contains("warning:") && ($0.contains("policy") || $0.contains("talking to server")) }
+    }
+
+    /// `tempfailWindowSeconds` for the policy service's 451 4.3.5 lines.
+    var policyTempfailWindowSeconds: Int { Self.windowSeconds(policyUnavailableLines) }
+
     /// Postfix warnings about the milter connection (connect refused, lost connection, timeouts).
     var milterWarnings: [Substring] {
         lines.filter { $0.contains("warning:") && ($0.contains("Milter") || $0.contains("milter")) }
@@ -28,8 +42,10 @@ struct FaultMaillog: Sendable {
 
     /// Seconds from the first to the last "Service unavailable" line, inclusive (the log has one-second
     /// resolution, so a window inside one second reads 1); 0 when Postfix never tempfailed for the milter.
-    var tempfailWindowSeconds: Int {
-        let seconds = unavailableLines.compactMap(Self.secondOfDay)
+    var tempfailWindowSeconds: Int { Self.windowSeconds(unavailableLines) }
+
+    private static func windowSeconds(_ lines: [Substring]) -> Int {
+        let seconds = lines.compactMap(Self.secondOfDay)
         guard let first = seconds.min(), let last = seconds.max() else { return 0 }
         return last - first + 1
     }

@@ -4,15 +4,20 @@ import Foundation
 /// its standard error is appended to (spawn(8) connects standard error to smtpd, so the decision lines would
 /// otherwise go to syslog, which the test machine may not have).
 struct PolicySpawnService: Sendable {
-    /// The smtpd restriction that asks it, first, so that it sees every client.
-    static let relayRestrictions = "check_policy_service unix:private/relayguard, permit_mynetworks, reject_unauth_destination"
+    /// The smtpd restriction list that asks the service named `name` first, so that it sees every client.
+    static func relayRestrictions(name: String = "relayguard") -> String {
+        "check_policy_service unix:private/\(name), permit_mynetworks, reject_unauth_destination"
+    }
 
+    /// The master.cf service name; smtpd connects to `private/NAME` in the queue directory.
+    let name: String
     let configPath: String
     let logPath: String
     let masterCF: String
     private let directory: TemporaryDirectory
 
-    init(settings: [String], redirectStderr: Bool = true) throws {
+    init(settings: [String], name: String = "relayguard", redirectStderr: Bool = true) throws {
+        self.name = name
         directory = try TemporaryDirectory(prefix: "relayguard-policy")
         configPath = try directory.write(settings.map { $0 + "\n" }.joined(), to: "relayguard.conf")
         // spawn runs the command as nobody: the log directory is nobody's.
@@ -21,12 +26,12 @@ struct PolicySpawnService: Sendable {
         let command = redirectStderr
             ? "argv=/bin/sh -c { exec \(binary) policy --config \(configPath) 2>>\(logPath) }"
             : "argv=\(binary) policy --config \(configPath)"
-        masterCF = "relayguard unix - n n - 0 spawn user=nobody " + command
+        masterCF = "\(name) unix - n n - 0 spawn user=nobody " + command
     }
 
     /// The gateway's options with this service first in `smtpd_relay_restrictions`.
     func postfixOptions(extraListenAddresses: [String] = []) -> PostfixOptions {
-        PostfixOptions(parameters: ["smtpd_relay_restrictions": Self.relayRestrictions],
+        PostfixOptions(parameters: ["smtpd_relay_restrictions": Self.relayRestrictions(name: name)],
                        extraListenAddresses: extraListenAddresses, extraMasterCF: [masterCF])
     }
 

@@ -51,10 +51,13 @@ struct PostfixConfigFiles {
             "smtp_dns_support_level": "disabled",
             "smtpd_authorized_xclient_hosts": "127.0.0.1",
             // smtpd_sasl_auth_enable stays off: XCLIENT LOGIN=bob sets the SASL login (reaching milters as
-            // {auth_authen}) without it (RelayRestrictionGatewayTests shows both).
+            // {auth_authen}) without it (FrontEndGatewayTests shows both).
             "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination",
             "smtpd_recipient_restrictions": recipientRestrictions(pcreTable: layout.pcreTable),
         ]
+        if options.outsideDomainsToSink {
+            parameters["default_transport"] = parameters["relay_transport"]
+        }
         if let milter = options.milter {
             parameters["smtpd_milters"] = "inet:127.0.0.1:\(milter.port)"
             parameters["milter_default_action"] = milter.defaultAction

@@ -26,6 +26,10 @@ struct PostfixOptions: Sendable {
     var extraListenAddresses: [String] = []
     /// Services appended to master.cf as written, e.g. a spawn(8) policy service.
     var extraMasterCF: [String] = []
+    /// Mail for other domains goes to the sink too, instead of the `error` transport (which makes smtpd itself refuse
+    /// such a recipient at RCPT, before a milter sees it): for tests of what RelayGuard does with plain relaying that
+    /// Postfix would allow.
+    var outsideDomainsToSink = false
 
     init(
         milter: Milter? = nil,
@@ -33,8 +37,10 @@ struct PostfixOptions: Sendable {
         recipientAccessPCRE: String? = nil,
         parameters: [String: String] = [:],
         extraListenAddresses: [String] = [],
-        extraMasterCF: [String] = []
+        extraMasterCF: [String] = [],
+        outsideDomainsToSink: Bool = false
     ) {
+        self.outsideDomainsToSink = outsideDomainsToSink
         self.milter = milter
         self.mynetworks = mynetworks
         self.recipientAccessPCRE = recipientAccessPCRE

@@ -17,14 +17,53 @@ final class RelayGuardProcess: Sendable {
     /// Every process started so far, oldest first; the last one is the current run.
     private let runs = Mutex<[ChildProcess]>([])
 
+    /// Where `relayguard run` also serves Postfix's policy delegation (`policy_socket`).
+    enum PolicyListen: Sendable {
+        /// A unix socket in a directory of its own, owned by the service account and set-group-ID `postfix`: the
+        /// 0660 socket is group postfix, so smtpd can connect, as the package's group relayguard allows it.
+        case unix
+        /// A loopback port.
+        case inet
+    }
+
+    /// The `policy_socket` value, nil when the run serves none.
+    let policySocket: String?
+    /// What `check_policy_service` names to reach the policy socket: `unix:/path` (an absolute path: smtpd runs
+    /// unchrooted here) or `inet:127.0.0.1:PORT`.
+    let postfixPolicyService: String?
+
+    /// The policy socket's path, when it is a unix socket.
+    var policySocketPath: String? {
+        policySocket.flatMap { $0.hasPrefix("unix:") ? String($0.dropFirst("unix:".count)) : nil }
+    }
+
     /// Writes the config and starts the milter; returns once it accepts connections.
     ///
-    /// - Parameter settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`.
-    init(settings: [String] = []) async throws {
+    /// - Parameters:
+    ///   - settings: relayguard.conf lines other than `socket`, e.g. `["reroute = yes"]`.
+    ///   - policy: also serve a policy socket there; `start()` then waits for it too.
+    init(settings: [String] = [], policy: PolicyListen? = nil) async throws {
         binary = try Self.binaryPath()
         portBox = Mutex(try FreePort.allocate())
         directory = try TemporaryDirectory(prefix: "relayguard-e2e-milter")
         configPath = directory.path + "/relayguard.conf"
+        switch policy {
+        case nil:
+            policySocket = nil
+            postfixPolicyService = nil
+        case .unix:
+            let socketDirectory = try directory.subdirectory("policy")
+            try FileManager.default.setAttributes([.ownerAccountName: "nobody", .groupOwnerAccountName: "postfix"],
+                                                  ofItemAtPath: socketDirectory)
+            // After the chown: chown clears the set-group-ID bit.
+            try FileManager.default.setAttributes([.posixPermissions: 0o2750], ofItemAtPath: socketDirectory)
+            policySocket = "unix:\(socketDirectory)/policy.sock"
+            postfixPolicyService = "unix:\(socketDirectory)/policy.sock"
+        case .inet:
+            let port = try FreePort.allocate()
+            policySocket = "inet:\(port)@127.0.0.1"
+            postfixPolicyService = "inet:127.0.0.1:\(port)"
+        }
         // FreePort's port can still be bound by another process before relayguard binds it: then relayguard exits
         // with "Address already in use", and the next attempt takes another port.
         for attempt in 1...3 {
@@ -65,7 +104,10 @@ final class RelayGuardProcess: Sendable {
         // As in production, root hands the milter to an unprivileged user once the socket is open.
         let setsUser = settings.contains { $0.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) == "user" }
         let header = ["socket = \(socket)"] + (setsUser ? [] : ["user = nobody"])
-        try ((header + settings).joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        // Last, so the settings' line numbers are the same with and without it.
+        let policy = policySocket.map { ["policy_socket = \($0)"] } ?? []
+        try ((header + settings + policy).joined(separator: "\n") + "\n")
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configPath)
     }
 
@@ -75,6 +117,7 @@ final class RelayGuardProcess: Sendable {
         let child = try ChildProcess(binary, ["run", "--config", configPath])
         runs.withLock { $0.append(child) }
         let listening = "listening on \(socket) "
+        let policyListening = policySocket.map { "policy service listening on \($0) " }
         do {
             try await waitUntil("relayguard to listen on \(socket)") {
                 guard child.isRunning else {
@@ -82,7 +125,9 @@ final class RelayGuardProcess: Sendable {
                     if stderr.contains("Address already in use") { throw PortTaken(port: port) }
                     throw HarnessError("relayguard exited before listening on \(socket)")
                 }
-                return child.capturedOutput().stderr.contains(listening) && FreePort.isListening(port)
+                let stderr = child.capturedOutput().stderr
+                return stderr.contains(listening) && FreePort.isListening(port)
+                    && policyListening.map { stderr.contains($0) } ?? true
             }
         } catch let error as PortTaken {
             throw error
@@ -159,9 +204,10 @@ final class RelayGuardProcess: Sendable {
 /// Runs `body` with a started relayguard and always stops it afterwards; on failure prints the end of its log.
 func withRelayGuard<T: Sendable>(
     _ settings: [String] = [],
+    policy: RelayGuardProcess.PolicyListen? = nil,
     _ body: (RelayGuardProcess) async throws -> T
 ) async throws -> T {
-    let milter = try await RelayGuardProcess(settings: settings)
+    let milter = try await RelayGuardProcess(settings: settings, policy: policy)
     do {
         let result = try await body(milter)
         await milter.stop()

@@ -51,9 +51,12 @@ struct SwaksResult: Sendable {
 /// is refused it sends QUIT and exits non-zero (24, or 23 for MAIL). Those exits are results, not errors: read the
 /// replies. Only a dialogue without a greeting (no connection) throws.
 enum Swaks {
-    /// - Parameter server: the address to connect to: 127.0.0.1, or one of `PostfixOptions.extraListenAddresses`.
+    /// - Parameters:
+    ///   - server: the address to connect to: 127.0.0.1, or one of `PostfixOptions.extraListenAddresses`.
+    ///   - port: the smtpd port, when not the instance's main one (a listener of `PostfixOptions.extraMasterCF`).
     static func send(
         to postfix: PostfixInstance,
+        port: UInt16? = nil,
         from sender: String = "sender@outside.example",
         recipients: [String],
         client: XClient,
@@ -61,7 +64,7 @@ enum Swaks {
         quitAfter: String? = nil
     ) async throws -> SwaksResult {
         var arguments = [
-            "--server", "\(server):\(postfix.smtpPort)",
+            "--server", "\(server):\(port ?? postfix.smtpPort)",
             "--helo", "client.test",
             "--xclient", client.attributes,
             "--from", sender,
