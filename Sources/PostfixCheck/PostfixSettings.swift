@@ -10,7 +10,7 @@ public struct PostfixSettings: Sendable, Equatable {
         public var chroot: String
         /// The program (the command field's first word: `smtpd`, `postscreen`, `cleanup`...).
         public var command: String
-        /// The command field's arguments (`user=relayguard argv=/usr/bin/relayguard policy` for spawn).
+        /// The command field's arguments (`user=relayguard argv=/usr/sbin/relayguard policy` for spawn).
         public var arguments = ""
         /// `-o name=value` overrides, expanded.
         public var overrides: [String: String]

@@ -40,7 +40,7 @@ let packageSocket = "socket = unix:/var/spool/postfix/relayguard/relayguard.sock
 /// postfix-examples/gateway-policy-spawn: RelayGuard as a spawned policy service, no milter.
 let policyMain = cleanMain.replacingOccurrences(of: "smtpd_milters = unix:/relayguard/relayguard.sock", with:
     "smtpd_relay_restrictions = check_policy_service unix:private/relayguard, permit_mynetworks, reject_unauth_destination")
-let policySpawn = "relayguard unix - n n - 0 spawn\n  user=relayguard argv=/usr/bin/relayguard policy\n"
+let policySpawn = "relayguard unix - n n - 0 spawn\n  user=relayguard argv=/usr/sbin/relayguard policy\n"
 let gatewayPolicy = packageSocket + "local_domains = corp.test .corp.test\n"
 
 /// `policySocket`: RelayGuard's `policy_socket`; `milter: false` adds `socket = none`.
