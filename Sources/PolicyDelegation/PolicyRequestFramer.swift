@@ -38,15 +38,31 @@ public struct PolicyRequestFramer: Sendable {
     public var hasPartialRequest: Bool { lineNumber > 0 || !line.isEmpty || discardingLine }
 
     /// Reads `bytes`, calling `emit` for every request an empty line completes, in order.
+    ///
+    /// The scan runs over contiguous bytes (`feed(buffer:_:)`): this method is generic and not inlinable, so a
+    /// caller in another module would otherwise walk its collection through unspecialised generic calls, byte by byte.
     public mutating func feed(_ bytes: some Collection<UInt8>, _ emit: (Event) -> Void) {
-        var start = bytes.startIndex
-        while start != bytes.endIndex {
-            guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
-                append(bytes[start...])
+        let scanned: Void? = bytes.withContiguousStorageIfAvailable { feed(buffer: $0, emit) }
+        if scanned == nil {
+            Array(bytes).withUnsafeBufferPointer { feed(buffer: $0, emit) }
+        }
+    }
+
+    /// `feed(_:_:)` over raw bytes in memory, such as a NIO `ByteBuffer`'s readable bytes.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Event) -> Void) {
+        bytes.withMemoryRebound(to: UInt8.self) { feed(buffer: $0, emit) }
+    }
+
+    /// `feed(_:_:)` over bytes in memory.
+    public mutating func feed(buffer: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
+        var start = 0
+        while start < buffer.count {
+            guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
+                append(UnsafeBufferPointer(rebasing: buffer[start...]))
                 return
             }
-            append(bytes[start..<newline])
-            start = bytes.index(after: newline)
+            append(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+            start = newline + 1
             if let event = endLine() { emit(event) }
         }
     }
@@ -58,7 +74,7 @@ public struct PolicyRequestFramer: Sendable {
         return events
     }
 
-    private mutating func append(_ bytes: some Collection<UInt8>) {
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard !discardingLine, !bytes.isEmpty else { return }
         if line.count + bytes.count > maxLineBytes + 1 {   // + 1: a CR before the newline is not counted
             discardingLine = true
