@@ -8,7 +8,7 @@
  * routed address rejected: rerouting is not allowed`, `554 5.7.1 Relay access denied`, `550 5.1.1 Recipient address
  * rejected: encapsulated address type T is not accepted` (RelayGuard leaves out the `<recipient>: ` that smtpd writes
  * itself), and the 450 4.7.1 forms when the client address is unknown. Any other state is answered `DUNNO`; a request
- * without a recipient at RCPT gets `451 4.3.0`, as RelayGuard's on_error = tempfail does. A line over 8 KiB closes the
+ * without a recipient at RCPT gets RelayGuard's on_error = tempfail answer (451 4.3.0). A line over 8 KiB closes the
  * connection.
  *
  * Built with -DLOG_DECISIONS (scripts/bench's `policy-same-logic-log`), it also writes what RelayGuard writes per
@@ -136,7 +136,7 @@ static void log_decision(const struct connection *c, const char *verdict, const 
 static const char *decide(struct connection *c, char *reply, size_t size)
 {
     if (!c->rcpt_state) return "DUNNO";
-    if (!c->has_recipient) return "451 4.3.0 Server configuration error";
+    if (!c->has_recipient) return "451 4.3.0 relay policy temporarily unavailable, try again later";
     enum attempt attempt = classify(c->recipient, strlen(c->recipient));
     int relay_client = relay_client_text(c->client[0] ? c->client : NULL);
     if (attempt == PLAIN || (attempt != ALWAYS_REJECT && relay_client == 1)) {

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 // The benchmark tools keep building and working (scripts/bench runs them for minutes; these runs take seconds):
-// relayguard-milter-load against `relayguard run`, and the two C baselines compiled with gcc against libmilter.
+// relayguard-milter-load against `relayguard run` and the two C milter baselines compiled with gcc against libmilter;
+// relayguard-policy-load against `relayguard policy` and the C policy server. They check answers, never speed.
 
 @Suite("Benchmark smoke runs")
 struct BenchmarkSmokeTests {
@@ -63,6 +64,61 @@ struct BenchmarkSmokeTests {
         #expect(result["sessions"] == "4")
         #expect(result["errors"] == "0")
         #expect(result["rejects"] == "0")
+    }
+
+    /// Requests the benchmark policy must refuse over the first `requests` requests of relayguard-policy-load (streams
+    /// of 4): its streams follow the milter generator's sessions (client n % 4, recipients from (3n) % 8), so this is
+    /// `expectedRejects` over as many sessions as there are streams.
+    static func expectedRefusals(requests: Int) -> Int { expectedRejects(sessions: requests / 4) }
+
+    @Test("relayguard-policy-load against relayguard policy (spawned per connection): DUNNO and refusals as the policy decides")
+    func policyLoadAgainstSpawnedService() async throws {
+        let directory = try TemporaryDirectory(prefix: "relayguard-policy-load")
+        defer { directory.remove() }
+        let config = try directory.write((Self.benchmarkPolicy + ["log_level = notice"]).joined(separator: "\n") + "\n", to: "relayguard.conf")
+        let result = try await Self.generatePolicy(
+            ["--requests", "400", "--concurrency", "4", "--spawn", try RelayGuardProcess.binaryPath(), "policy", "--config", config])
+        Self.expectBenchmarkAnswers(result, requests: 400)
+    }
+
+    @Test("the C policy server builds with gcc and answers like RelayGuard, several requests per connection")
+    func policySameLogicBaseline() async throws {
+        let directory = try TemporaryDirectory(prefix: "relayguard-policy-baseline")
+        defer { directory.remove() }
+        let binary = directory.path + "/policy-same-logic"
+        let compile = try await runCommand(
+            "/usr/bin/gcc",
+            ["-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", binary,
+             Self.root.path + "/Benchmarks/Baselines/policy-same-logic.c"],
+            timeout: .seconds(60)
+        )
+        guard compile.exitCode == 0 else { throw HarnessError("gcc failed for policy-same-logic.c:\n\(compile.summary)") }
+        let socket = directory.path + "/policy.sock"
+        let child = try ChildProcess(binary, ["unix:" + socket])
+        defer { child.discardOutputFiles() }
+        do {
+            try await waitUntil("policy-same-logic to listen on \(socket)") { FileManager.default.fileExists(atPath: socket) || !child.isRunning }
+            let result = try await Self.generatePolicy(["--unix", socket, "--requests", "400", "--concurrency", "4"])
+            Self.expectBenchmarkAnswers(result, requests: 400)
+            await child.stop(grace: .milliseconds(300))
+        } catch {
+            await child.stop(grace: .milliseconds(300))
+            throw HarnessError("\(error)\npolicy-same-logic output:\n\(child.output())")
+        }
+    }
+
+    /// The generator's counts for `requests` requests of the benchmark mix: all answered, each DUNNO or refused as
+    /// `expectedRefusals` says (derived here, not taken from the generator), nothing deferred or unreadable.
+    static func expectBenchmarkAnswers(_ result: [String: String], requests: Int) {
+        let refusals = expectedRefusals(requests: requests)
+        #expect(refusals > 0 && refusals < requests)
+        #expect(result["requests"] == "\(requests)")
+        #expect(result["errors"] == "0")
+        #expect(result["reject"] == "\(refusals)")
+        #expect(result["dunno"] == "\(requests - refusals)")
+        #expect(result["defer"] == "0")
+        #expect(result["other"] == "0")
+        #expect(result["mismatches"] == "0")
     }
 
     @Test("report.sh renders BENCHMARKS.md from scripts/bench's measurements, ratios and verdicts included")
@@ -127,12 +183,29 @@ struct BenchmarkSmokeTests {
         }, uniquingKeysWith: { $1 })
     }
 
-    /// The generator is built next to `relayguard` (EndToEndTests depends on both products).
-    static func generatorPath() throws -> String {
+    /// Runs relayguard-policy-load with `arguments` (`--check` added) and returns its `RESULT` line as a dictionary.
+    static func generatePolicy(_ arguments: [String]) async throws -> [String: String] {
+        // --spawn takes the rest of the command line.
+        let split = arguments.firstIndex(of: "--spawn") ?? arguments.endIndex
+        let result = try await runCommand(
+            try generatorPath("relayguard-policy-load"), Array(arguments[..<split]) + ["--check"] + arguments[split...],
+            timeout: .seconds(120))
+        guard let line = result.stdout.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
+            throw HarnessError("relayguard-policy-load printed no RESULT line:\n\(result.summary)")
+        }
+        #expect(result.exitCode == 0, "\(result.summary)")
+        return Dictionary(line.split(separator: " ").dropFirst().map { field in
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            return (parts[0], parts.count > 1 ? parts[1] : "")
+        }, uniquingKeysWith: { $1 })
+    }
+
+    /// The generators are built next to `relayguard` (EndToEndTests depends on the three products).
+    static func generatorPath(_ name: String = "relayguard-milter-load") throws -> String {
         let directory = URL(fileURLWithPath: try RelayGuardProcess.binaryPath()).deletingLastPathComponent()
-        let path = directory.appendingPathComponent("relayguard-milter-load").path
+        let path = directory.appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw HarnessError("relayguard-milter-load not found at \(path); build it with `swift build --product relayguard-milter-load`")
+            throw HarnessError("\(name) not found at \(path); build it with `swift build --product \(name)`")
         }
         return path
     }
