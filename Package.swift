@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// What the core, front-end and daemon tests import beside their targets: swift-log, and a private Prometheus registry
+/// per test so that the counters can be read and checked to add up.
+let logAndRegistry: [Target.Dependency] = [
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+]
+
 let package = Package(
     name: "RelayGuard",
     platforms: [.macOS(.v15)],
@@ -11,10 +18,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
-        // Metrics: the API, and a Prometheus registry that renders the text format. swift-prometheus 2.x pulls in
-        // only swift-atomics besides swift-metrics (no NIO); the HTTP responder is RelayGuard's own.
+        // Metrics: the API, and a Prometheus registry that renders the text format (served over NIOHTTP1).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The policy listener in `relayguard run` and the /metrics endpoint: event loops, framing, back-pressure.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -32,14 +40,36 @@ let package = Package(
         .target(name: "PolicyDelegation", dependencies: ["RelayPolicy"]),
         // relayguard.conf: text to validated settings, errors with file:line.
         .target(name: "RelayGuardConfig", dependencies: ["RelayPolicy"]),
-        // The daemon: config + policy snapshots + milter handler + logging + metrics + privileges.
+        // The front-end-neutral core: policy snapshots and their reload, the decision's log line and metrics. No C, no
+        // sockets, no system calls: `explain` and both front ends use it.
+        .target(
+            name: "RelayGuardCore",
+            dependencies: [
+                "RelayPolicy", "RelayGuardConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The milter front end: libmilter's callbacks (through Milter) translated to core calls.
+        .target(name: "MilterFrontEnd", dependencies: ["Milter", "RelayGuardCore", "RelayPolicy",
+                                                       .product(name: "Logging", package: "swift-log")]),
+        // The policy front end: one policy delegation request to its `action=` answer through the core, without I/O.
+        // Its NIO channel handler (NIOCore only: the listener that bootstraps it is the daemon's).
+        .target(name: "PolicyFrontEnd", dependencies: ["PolicyDelegation", "RelayGuardCore", "RelayPolicy",
+                                                       .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "Metrics", package: "swift-metrics"),
+                                                       .product(name: "NIOCore", package: "swift-nio")]),
+        // The system edge and `run`'s wiring: signals, privileges, syslog, listeners, the metrics endpoint.
         .target(
             name: "RelayGuardDaemon",
             dependencies: [
-                "Milter", "RelayPolicy", "RelayGuardConfig", "PolicyDelegation",
+                "RelayGuardCore", "MilterFrontEnd", "PolicyFrontEnd", "Milter", "RelayGuardConfig", "PolicyDelegation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
@@ -51,7 +81,8 @@ let package = Package(
         .executableTarget(
             name: "relayguard",
             dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit", "SMTPProbe",
+                "RelayGuardDaemon", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "PostfixCheck", "MailLogAudit",
+                "SMTPProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -74,14 +105,30 @@ let package = Package(
         .testTarget(name: "MailLogAuditTests", dependencies: ["MailLogAudit", "RelayPolicy"]),
         .testTarget(name: "PostfixCheckTests", dependencies: ["PostfixCheck", "RelayGuardConfig", "RelayPolicy"]),
         .testTarget(name: "RelayGuardConfigTests", dependencies: ["RelayGuardConfig", "RelayPolicy"]),
+        // What the core, front-end and daemon tests share: a recording log handler, counters read back, real threads.
+        .target(
+            name: "RelayGuardTestSupport",
+            dependencies: ["RelayGuardCore"] + logAndRegistry,
+            path: "Tests/RelayGuardTestSupport"
+        ),
+        .testTarget(
+            name: "RelayGuardCoreTests",
+            dependencies: ["RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "RelayGuardTestSupport"] + logAndRegistry
+        ),
+        .testTarget(
+            name: "MilterFrontEndTests",
+            dependencies: ["MilterFrontEnd", "RelayGuardCore", "RelayGuardConfig", "RelayPolicy", "Milter",
+                           "RelayGuardTestSupport"] + logAndRegistry
+        ),
+        .testTarget(
+            name: "PolicyFrontEndTests",
+            dependencies: ["PolicyFrontEnd", "RelayGuardCore", "RelayPolicy", "PolicyDelegation", "RelayGuardTestSupport"]
+                + logAndRegistry
+        ),
         .testTarget(
             name: "RelayGuardDaemonTests",
-            dependencies: [
-                "RelayGuardDaemon", "RelayGuardConfig", "RelayPolicy", "Milter", "PolicyDelegation",
-                .product(name: "Logging", package: "swift-log"),
-                // A private registry per test, so the counters can be read and checked to add up.
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "PolicyFrontEnd", "RelayPolicy", "RelayGuardConfig",
+                           "RelayGuardTestSupport", .product(name: "NIOCore", package: "swift-nio")] + logAndRegistry
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -101,9 +101,9 @@ extension ConfigKey {
             if let x = v.reply(class: "4", &d) { c.policy.errorReply = x }
         },
         ConfigKey(name: "socket", defaultValue: "inet:8894@127.0.0.1",
-                  help: "where the milter listens: inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path or local:/path") { v, c, d in
-            if let x = ListenSocket(v.text) { c.daemon.socket = x } else {
-                d.append(v.diagnostic("expected inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path or local:/path, got \"\(v.text)\""))
+                  help: "where the milter listens: inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path or local:/path; none serves policy_socket alone") { v, c, d in
+            if v.text == "none" { c.daemon.serveMilter = false } else if let x = ListenSocket(v.text) { c.daemon.socket = x } else {
+                d.append(v.diagnostic("expected inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path, local:/path or none, got \"\(v.text)\""))
             }
         },
         ConfigKey(name: "socket_mode", defaultValue: "0660",
@@ -132,6 +132,29 @@ extension ConfigKey {
                     + "pauses longer, or sends a long message, loses the milter and is tempfailed", severity: .warning))
             }
             c.daemon.timeout = seconds
+        },
+        ConfigKey(name: "policy_socket", defaultValue: "",
+                  help: "where relayguard run answers Postfix's policy delegation (check_policy_service), in the socket syntax; empty is off") { v, c, d in
+            c.daemon.policySocket = nil
+            if v.text.isEmpty { return }
+            if let x = ListenSocket(v.text) { c.daemon.policySocket = x } else {
+                d.append(v.diagnostic("expected inet:PORT@HOST, inet6:PORT@[ADDR], unix:/path or local:/path (or nothing, for off), got \"\(v.text)\""))
+            }
+        },
+        ConfigKey(name: "policy_max_connections", defaultValue: "1000",
+                  help: "policy connections served at once; one more is closed at accept, with a log line") { v, c, d in
+            if let x = v.wholeNumber(in: 1...1_000_000, &d) { c.daemon.policyMaxConnections = x }
+        },
+        // smtpd closes a policy connection idle for smtpd_policy_service_max_idle (300 s) itself: the default leaves it
+        // that, so RelayGuard closes only peers smtpd would not have kept (and requests that never end).
+        ConfigKey(name: "policy_timeout", defaultValue: "330",
+                  help: "seconds a policy connection may go without completing a request before it is closed") { v, c, d in
+            guard let seconds = v.wholeNumber(in: 1...86400, &d) else { return }
+            if seconds < 300 {
+                d.append(v.diagnostic("\(seconds) s is shorter than Postfix's smtpd_policy_service_max_idle (300 s): smtpd finds "
+                    + "idle connections closed under it and logs a lost connection before it reconnects", severity: .warning))
+            }
+            c.daemon.policyTimeout = seconds
         },
         ConfigKey(name: "user", defaultValue: "",
                   help: "when started as root: the user to run as once the socket is open; empty refuses root without --allow-root") { v, c, d in

@@ -135,6 +135,15 @@ struct ConfigValue {
         }
     }
 
+    /// Decimal digits only (no sign, no unit), within `range`.
+    func wholeNumber(in range: ClosedRange<Int>, _ diagnostics: inout [ConfigDiagnostic]) -> Int? {
+        guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int(text), range.contains(value) else {
+            diagnostics.append(diagnostic("expected a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\""))
+            return nil
+        }
+        return value
+    }
+
     static func commentHint(_ text: String) -> String {
         text.contains("#") ? " (a # comment must be on a line of its own)" : ""
     }

@@ -144,6 +144,14 @@ public struct Configuration: Sendable {
                 "metrics_listen = \(given["metrics_listen"]?.value ?? "\(metrics)") listens on every address: anyone who can "
                 + "reach the port reads the counters; name the address, e.g. \(metrics.onLoopback)", severity: .warning))
         }
+        if !daemon.serveMilter && daemon.policySocket == nil {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("socket"), message:
+                "socket = none needs policy_socket: relayguard run would serve nothing"))
+        }
+        if daemon.serveMilter, let policySocket = daemon.policySocket, policySocket == daemon.socket {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("policy_socket"), message:
+                "policy_socket = \(policySocket) is also the milter's socket; give each its own"))
+        }
         if !policy.reroute && policy.localDomains == nil {
             for key in ["relay_clients", "relay_never", "relay_local_addresses", "relay_authenticated"]
             where given[key].map({ !$0.value.isEmpty && $0.value != "no" }) == true {

@@ -17,6 +17,14 @@ public struct DaemonSettings: Sendable, Equatable {
     public var user: String?
     /// Where Prometheus metrics are served over HTTP; nil is off.
     public var metricsListen: ListenSocket?
+    /// False for `socket = none`: `relayguard run` serves `policySocket` alone.
+    public var serveMilter = true
+    /// Where `relayguard run` answers Postfix's policy delegation protocol; nil is off.
+    public var policySocket: ListenSocket?
+    /// Policy connections served at once; the next one is closed at accept.
+    public var policyMaxConnections = 1000
+    /// Seconds a policy connection may go without completing a request.
+    public var policyTimeout = 330
 
     public init() {}
 

@@ -4,7 +4,9 @@ import Glibc
 import Foundation
 import Logging
 import Milter
+import MilterFrontEnd
 import RelayGuardConfig
+import RelayGuardCore
 
 /// `relayguard run`: the milter in the foreground, reloading on SIGHUP and SIGUSR1.
 public enum Daemon {
@@ -22,7 +24,7 @@ public enum Daemon {
         if case .drop(let account) = privileges, let path {
             try ReloadAccess.check(path: path, as: account)
         }
-        try SocketDirectory.check(configuration.daemon.socket)
+        if configuration.daemon.serveMilter { try SocketDirectory.check(configuration.daemon.socket) }
 
         // Before any thread exists, so that every thread inherits the mask; only this thread unblocks them again.
         SignalRelay.setBlocked(true)
@@ -48,6 +50,13 @@ public enum Daemon {
         // Taken before the privilege drop: a reload trusts the accounts the start trusted, not the service account.
         let reloader = Reloader(path: path, store: store, running: configuration, logger: logger, metrics: metrics,
                                 trust: .processOwner)
+        let policyDescriptor = try openPolicySocket(daemon, privileges: privileges)
+        if !daemon.serveMilter, let policyDescriptor {
+            return try servePolicyAlone(descriptor: policyDescriptor, privileges: privileges, metricsServer: metricsServer,
+                                        configuration: configuration, path: path, store: store, logger: logger,
+                                        metrics: metrics, reloader: reloader)
+        }
+        let policyListener = Locked<PolicyListener?>(nil)
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
@@ -60,7 +69,12 @@ public enum Daemon {
         let thread = Thread {
             do {
                 try serve(milter, factory: factory, privileges: privileges, metricsServer: metricsServer,
-                          configuration: configuration, path: path, logger: logger)
+                          configuration: configuration, path: path, logger: logger) {
+                    guard let policyDescriptor else { return }
+                    let listener = try startPolicyListener(descriptor: policyDescriptor, daemon: daemon, store: store,
+                                                           logger: logger, metrics: metrics)
+                    policyListener.withLock { $0 = listener }
+                }
             } catch {
                 outcome.withLock { $0 = error }
             }
@@ -79,11 +93,13 @@ public enum Daemon {
                 stopping = true
                 logger.notice("stopping on \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): sessions in progress finish")
                 MilterServer.stop()
+                policyListener.withLock { $0 }?.beginStop()
             default:
                 break
             }
         }
         SignalRelay.setBlocked(true)
+        policyListener.withLock { $0 }?.stop()
         if let error = outcome.withLock({ $0 }) { throw error }
         guard stopping else {
             logger.error("libmilter stopped without a SIGTERM or SIGINT to relayguard: exiting with an error so that it is restarted")
@@ -95,7 +111,8 @@ public enum Daemon {
     /// The milter thread: opens the socket (as `user` when dropping), drops root, starts metrics, serves.
     private static func serve(
         _ milter: MilterConfiguration, factory: RelayGuardSessionFactory, privileges: Privileges.Plan,
-        metricsServer: MetricsServer?, configuration: Configuration, path: String?, logger: Logger
+        metricsServer: MetricsServer?, configuration: Configuration, path: String?, logger: Logger,
+        afterDrop: () throws -> Void
     ) throws {
         let daemon = configuration.daemon
         try MilterServer.run(milter, factory: factory, whileBinding: { bind in
@@ -111,8 +128,9 @@ public enum Daemon {
                 try Privileges.drop(to: account)
                 logger.notice("running as user \(account.name) (uid \(account.uid), gid \(account.gid))")
             }
+            try afterDrop()
             if let metricsServer {
-                metricsServer.start()
+                try metricsServer.start()
                 logger.notice("metrics on http://\(metricsServer.boundDescription)/metrics")
             }
             logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no") timeout=\(daemon.timeout)s")
@@ -125,48 +143,5 @@ public enum Daemon {
 public struct MilterStoppedError: Error, CustomStringConvertible {
     public var description: String {
         "libmilter stopped on its own (a signal its thread took, or a failure it logged to syslog); exiting 75 so that a supervisor restarts relayguard"
-    }
-}
-
-/// Reloads the config file on SIGHUP or SIGUSR1: parse and validate the whole file off to the side, swap on success, keep the
-/// running policy and log every error on failure.
-final class Reloader: Sendable {
-    let path: String?
-    let store: PolicyStore
-    let running: Configuration
-    let logger: Logger
-    let metrics: RelayGuardMetrics
-    /// Who may own the config file, its includes and the directories on their paths.
-    let trust: FileTrust
-
-    init(path: String?, store: PolicyStore, running: Configuration, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(),
-         trust: FileTrust = .processOwner) {
-        self.path = path
-        self.trust = trust
-        self.store = store
-        self.running = running
-        self.logger = logger
-        self.metrics = metrics
-    }
-
-    func reload() {
-        guard let path else {
-            logger.notice("reload: running on the embedded default, nothing to reload")
-            return
-        }
-        do {
-            let configuration = try Configuration.load(path: path, trust: trust)
-            for warning in configuration.warnings { logger.warning("\(warning)") }
-            if configuration.daemon != running.daemon {
-                logger.warning("reload: socket and log settings take effect only at restart")
-            }
-            let generation = store.replace(with: configuration.policy)
-            metrics.recordReload(succeeded: true)
-            logger.notice("reload: \(path) loaded, policy=\(generation) mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no")")
-        } catch {
-            metrics.recordReload(succeeded: false)
-            for diagnostic in error.diagnostics { logger.error("\(diagnostic)") }
-            logger.error("reload failed: keeping the running policy (policy=\(store.snapshot.generation))")
-        }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import RelayGuardCore
 
 /// A swift-log backend that writes one line per message, as mail admins read them: to stderr
 /// (`2026-11-29T18:00:00Z relayguard[123]: info: message`) or to syslog (`relayguard[123]: message`, with the

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import Logging
+import PolicyFrontEnd
 import RelayGuardConfig
+import RelayGuardCore
 
 /// `relayguard policy`: one policy delegation connection on standard input and output, as Postfix's spawn(8)
 /// starts it, one process per connection. The config is read once at start: a changed config reaches the
@@ -15,8 +17,8 @@ public enum PolicyService {
         signal(SIGPIPE, SIG_IGN)
         let logger = makeLogger(configuration.daemon, stderrIsConnection: stderrIsConnection())
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let store = PolicyStore(configuration.policy)
-        let connection = PolicyConnection(snapshot: store.snapshot, logger: logger, session: UInt64(getpid()))
+        let answerer = PolicyAnswerer(store: PolicyStore(configuration.policy), logger: logger, session: UInt64(getpid()))
+        let connection = PolicyConnection(answerer: answerer)
         try connection.serve(input: STDIN_FILENO, output: STDOUT_FILENO)
     }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Glibc
-import RelayGuardDaemon
+import RelayGuardCore
 import RelayPolicy
 
 struct Explain: BulkOperandCommand {

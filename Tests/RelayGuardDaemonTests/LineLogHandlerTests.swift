@@ -1,4 +1,5 @@
 import Foundation
+import RelayGuardCore
 @testable import RelayGuardDaemon
 import Testing
 

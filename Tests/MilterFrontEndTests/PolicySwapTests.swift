@@ -1,11 +1,13 @@
 import Dispatch
 import Milter
 import Prometheus
+import RelayGuardCore
+import RelayGuardTestSupport
 import RelayPolicy
 import Synchronization
 import Testing
 
-@testable import RelayGuardDaemon
+@testable import MilterFrontEnd
 
 /// `PolicyStore` swaps while libmilter-like threads decide recipients: every session answers with the one policy it
 /// took at its start, whatever the reloader does meanwhile, and the counters add up. Generation parity names the

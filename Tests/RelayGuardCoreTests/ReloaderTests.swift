@@ -1,9 +1,10 @@
 import Foundation
 import Prometheus
 import RelayGuardConfig
+import RelayGuardTestSupport
 import Testing
 
-@testable import RelayGuardDaemon
+@testable import RelayGuardCore
 
 /// `Reloader.reload()`: a broken file keeps the running snapshot (same object, same generation) and logs every
 /// error with its file:line; the next valid file installs the next generation.

@@ -7,16 +7,16 @@ import Foundation
 /// over), so ThreadSanitizer sees no acquire/release there and reports every access the lock protects as a race
 /// once two threads contend. `pthread_mutex_lock` is intercepted by TSan, so `swift test --sanitize=thread` checks
 /// the real ordering (RELIABILITY.md, Sanitizers). Per-connection use only; the cost does not matter.
-final class Locked<Value: Sendable>: @unchecked Sendable {
+package final class Locked<Value: Sendable>: @unchecked Sendable {
     // @unchecked: `value` is only touched inside `lock`.
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         self.value = value
     }
 
-    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

@@ -1,4 +1,4 @@
-@testable import RelayGuardDaemon
+@testable import RelayGuardCore
 import RelayPolicy
 import Testing
 

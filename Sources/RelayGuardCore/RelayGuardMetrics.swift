@@ -13,7 +13,7 @@ public final class RelayGuardMetrics: Sendable {
     /// `relayguard_decisions_total{verdict, rule}`, indexed by verdict then by `Rule.allCases` position.
     private let decisionCounters: [[Counter]]
     /// `relayguard_sessions_total`: SMTP connections the milter saw.
-    let sessions: Counter
+    public let sessions: Counter
     /// `relayguard_reloads_total{result="ok"|"failed"}`.
     let reloadsOK: Counter
     let reloadsFailed: Counter
@@ -36,7 +36,7 @@ public final class RelayGuardMetrics: Sendable {
     }
 
     /// Counts one recipient's decision.
-    func record(_ decision: Decision) {
+    public func record(_ decision: Decision) {
         let verdictIndex = Self.verdicts.firstIndex(of: decision.verdict) ?? 0
         let ruleIndex = Rule.allCases.firstIndex(of: decision.rule) ?? 0
         decisionCounters[verdictIndex][ruleIndex].increment()

@@ -1,32 +1,31 @@
 import Logging
-
-@testable import RelayGuardDaemon
+import RelayGuardCore
 
 /// A `LogHandler` that keeps every message, for tests that read the decision lines. Shared by all threads that log
 /// through copies of one `Logger`, hence the lock.
-struct RecordingLogHandler: LogHandler {
-    final class Lines: Sendable {
+package struct RecordingLogHandler: LogHandler {
+    package final class Lines: Sendable {
         // `Locked`, not `Mutex`, so that ThreadSanitizer sees the lock (see `Locked`).
         private let storage = Locked<[String]>([])
-        func append(_ line: String) { storage.withLock { $0.append(line) } }
-        var all: [String] { storage.withLock { $0 } }
+        package func append(_ line: String) { storage.withLock { $0.append(line) } }
+        package var all: [String] { storage.withLock { $0 } }
     }
 
     let lines: Lines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .info
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         lines.append("\(event.level): \(event.message)")
     }
 
     /// A logger writing into a fresh `Lines`.
-    static func logger() -> (Logger, Lines) {
+    package static func logger() -> (Logger, Lines) {
         let lines = Lines()
         return (Logger(label: "relayguard-test") { _ in RecordingLogHandler(lines: lines) }, lines)
     }
@@ -34,7 +33,7 @@ struct RecordingLogHandler: LogHandler {
 
 extension String {
     /// The value of ` key=value` in a decision line (values in these tests have no spaces).
-    func field(_ key: String) -> String? {
+    package func field(_ key: String) -> String? {
         split(separator: " ").first { $0.hasPrefix("\(key)=") }.map { String($0.dropFirst(key.count + 1)) }
     }
 }

@@ -4,9 +4,9 @@ import RelayPolicy
 /// `QID: session=N client=IP auth=NAME policy=N verdict=V reply=... rule=... form=... inner=... recipient=<...>`,
 /// then `rcpt_addr=<...>` when the MTA's parsed address is not that recipient, then `frontend=NAME` for a front end
 /// other than the milter (the milter's line stays as admins' filters already read it).
-enum DecisionLogLine {
+public enum DecisionLogLine {
     /// Assembled as bytes (see `LineBuffer`): this runs once per recipient.
-    static func make(
+    public static func make(
         queueID: String?, session: UInt64, clientText: String, authenticatedUser: String?, generation: Int,
         decision: Decision, rcptAddr: String?, frontend: String? = nil
     ) -> String {

@@ -3,7 +3,7 @@ import Prometheus
 extension PrometheusCollectorRegistry {
     /// The value of one series in the exposition, e.g. `relayguard_decisions_total{verdict="reject",rule="reroute-disabled"}`;
     /// 0 when the series has no sample line.
-    func value(_ series: String) -> Int {
+    package func value(_ series: String) -> Int {
         for line in emitToString().split(separator: "\n") where line.hasPrefix(series + " ") {
             return Int(Double(line.dropFirst(series.count + 1)) ?? -1)
         }
@@ -11,7 +11,7 @@ extension PrometheusCollectorRegistry {
     }
 
     /// The sum of every sample of `metric`.
-    func total(_ metric: String) -> Int {
+    package func total(_ metric: String) -> Int {
         emitToString().split(separator: "\n")
             .filter { $0.hasPrefix(metric + "{") || $0.hasPrefix(metric + " ") }
             .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }

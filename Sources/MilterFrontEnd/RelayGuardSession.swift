@@ -1,5 +1,6 @@
 import Logging
 import Milter
+import RelayGuardCore
 import RelayPolicy
 import Synchronization
 

@@ -1,0 +1,70 @@
+import Logging
+import PolicyDelegation
+import RelayGuardCore
+import RelayPolicy
+
+/// The policy front end: one policy delegation request in, its `action=` value out, the decision line logged and
+/// counted on the way. Only protocol translation, and no I/O: the framing and parsing are `PolicyDelegation`'s, the
+/// decisions the core's, and whoever owns the connection (standard input and output under spawn(8), a listener's
+/// channel) reads the requests and writes the answers.
+///
+/// Takes the store's current snapshot for each request, not once per connection: smtpd keeps a policy connection
+/// for up to `smtpd_policy_service_max_ttl` (1000 s), across many SMTP sessions, and a reload must reach it at once.
+/// One request decides one recipient, so no answer ever mixes two policies.
+public struct PolicyAnswerer: Sendable {
+    let store: PolicyStore
+    let logger: Logger
+    let metrics: RelayGuardMetrics
+    /// The `session=` of the log lines: one per connection.
+    let session: UInt64
+
+    public init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(), session: UInt64) {
+        self.store = store
+        self.logger = logger
+        self.metrics = metrics
+        self.session = session
+    }
+
+    /// The `action=` value for one framed request (`PolicyAnswer.response` makes it the lines to write), after
+    /// logging and counting its decision. A request outside the RCPT stage answers `DUNNO` undecided and unlogged;
+    /// one that cannot be read answers `on_error`'s action, with an error line saying why.
+    public func answer(_ event: PolicyRequestFramer.Event) -> String {
+        switch event {
+        case .request(let request):
+            switch request.query() {
+            case .success(.recipient(let recipient, let client)):
+                let snapshot = store.snapshot
+                // The attribute is Postfix's parsed address; there is no raw argument to decide beside it.
+                let decision = snapshot.decide(recipient, parsed: recipient, client: client)
+                return finish(decision, snapshot: snapshot, request: request)
+            case .success(.otherState):
+                return PolicyAnswer.dunno
+            case .failure(let error):
+                return malformed(error, request: request)
+            }
+        case .malformed(let error, let partial):
+            return malformed(error, request: partial)
+        }
+    }
+
+    /// Logs that the peer closed the connection with a request unfinished (no answer is owed for it).
+    public func peerClosedMidRequest() {
+        logger.warning("session=\(session) frontend=policy: the peer closed the connection in the middle of a request")
+    }
+
+    /// `on_error`'s answer for a request that cannot be read, and a line saying why.
+    private func malformed(_ error: PolicyRequestError, request: PolicyRequest) -> String {
+        logger.error("\(request.queueID ?? "NOQUEUE"): session=\(session) frontend=policy: bad policy request: \(error); answering on_error")
+        let snapshot = store.snapshot
+        return finish(snapshot.undecidable(AddressDecoder.decode(request.recipient)), snapshot: snapshot, request: request)
+    }
+
+    private func finish(_ decision: Decision, snapshot: PolicyStore.Snapshot, request: PolicyRequest) -> String {
+        logger.info(Logger.Message(stringLiteral: DecisionLogLine.make(
+            queueID: request.queueID, session: session, clientText: request.clientText,
+            authenticatedUser: request["sasl_username"], generation: snapshot.generation, decision: decision,
+            rcptAddr: nil, frontend: "policy")))
+        metrics.record(decision)
+        return PolicyAnswer.action(for: decision)
+    }
+}

@@ -1,0 +1,159 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PolicyFrontEnd
+import RelayGuardConfig
+import RelayGuardCore
+
+/// `policy_socket` in `relayguard run`: Postfix's policy delegation served on NIO, beside the milter or alone.
+///
+/// The socket is opened by `ListeningSocket` (before the privilege drop) and handed over already bound; NIO owns and
+/// closes it from then on. Each accepted connection gets `BackPressureHandler` and a `PolicyChannelHandler`.
+public final class PolicyListener: Sendable {
+    /// The event loops: one per core, as many as can run a decision at once.
+    private let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+    private let state: Locked<Connections>
+    private let logger: Logger
+    /// What `policy_socket` named, for the log lines.
+    public let address: ListenSocket
+
+    /// The connections open now, by id, for `policy_max_connections` and for quiescing them at stop.
+    struct Connections {
+        var open: [UInt64: any Channel] = [:]
+        /// The next connection's `session=`.
+        var nextSession: UInt64 = 1
+        /// Set by `beginStop`: a connection the server channel accepted just before closing is not served.
+        var stopping = false
+        var refusedSinceLastLine = 0
+        var lastRefusalLine: NIODeadline?
+    }
+
+    /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`.
+    init(descriptor: Int32, address: ListenSocket, serving: PolicyServing, maxConnections: Int,
+         threads: Int = System.coreCount) throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let state = Locked(Connections())
+        let logger = serving.logger
+        do {
+            serverChannel = try ServerBootstrap(group: group)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AcceptErrorLogger(logger: logger, address: address))
+                    }
+                }
+                .childChannelInitializer { channel in
+                    let session: UInt64? = state.withLock { connections in
+                        guard connections.open.count < maxConnections, !connections.stopping else { return nil }
+                        let session = connections.nextSession
+                        connections.nextSession += 1
+                        connections.open[session] = channel
+                        return session
+                    }
+                    guard let session else {
+                        serving.listenerMetrics.refused.increment()
+                        Self.logRefusal(state: state, logger: logger, limit: maxConnections)
+                        // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
+                        return channel.eventLoop.makeFailedFuture(PolicyConnectionRefused())
+                    }
+                    serving.listenerMetrics.accepted.increment()
+                    serving.listenerMetrics.open.increment()
+                    channel.closeFuture.whenComplete { _ in
+                        state.withLock { _ = $0.open.removeValue(forKey: session) }
+                        serving.listenerMetrics.open.decrement()
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            BackPressureHandler(), PolicyChannelHandler(serving: serving, session: session))
+                    }
+                }
+                .withBoundSocket(descriptor)
+                .wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+        self.group = group
+        self.state = state
+        self.logger = logger
+        self.address = address
+    }
+
+    /// Opens `address` (as the caller: root's caller wraps this in `Privileges.asAccount` for a unix socket) and
+    /// serves it. For tests and for `relayguard run` once privileges are dropped.
+    convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int) throws {
+        try self.init(descriptor: ListeningSocket.open(address, mode: socketMode, key: "policy_socket"), address: address, serving: serving,
+                      maxConnections: maxConnections)
+    }
+
+    /// The address the kernel bound (the port when `policy_socket` asked for port 0, in tests).
+    public var localAddress: SocketAddress? { serverChannel.localAddress }
+
+    /// Connections open now.
+    var openConnections: Int { state.withLock { $0.open.count } }
+
+    /// Stops accepting and asks every connection to close once it has answered the request it is reading (an idle
+    /// one closes at once). Returns at once; `stop` waits.
+    public func beginStop() {
+        serverChannel.close(promise: nil)
+        let open = state.withLock { connections in
+            connections.stopping = true
+            return Array(connections.open.values)
+        }
+        for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+    }
+
+    /// `beginStop`, then waits up to `grace` for the connections to close, closes what is left and ends the event
+    /// loops. Blocks: call it off the event loops. A unix socket is left at its path, as a stale one (the next start
+    /// replaces it): a path-based unlink could remove the socket of a newer process bound there meanwhile.
+    public func stop(grace: TimeAmount = .seconds(5)) {
+        beginStop()
+        try? serverChannel.closeFuture.wait()
+        let open = state.withLock { Array($0.open.values) }
+        let deadline = NIODeadline.now() + grace
+        for channel in open {
+            let timeout = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
+            try? channel.closeFuture.wait()
+            timeout.cancel()
+        }
+        try? group.syncShutdownGracefully()
+    }
+
+    /// One line for the first refusal, then at most one a second with the count since: a flood of connections must
+    /// not become a flood of log lines.
+    private static func logRefusal(state: Locked<Connections>, logger: Logger, limit: Int) {
+        let now = NIODeadline.now()
+        let count: Int? = state.withLock { connections in
+            connections.refusedSinceLastLine += 1
+            if let last = connections.lastRefusalLine, now - last < .seconds(1) { return nil }
+            defer { connections.refusedSinceLastLine = 0; connections.lastRefusalLine = now }
+            return connections.refusedSinceLastLine
+        }
+        guard let count else { return }
+        logger.warning("policy_max_connections (\(limit)) reached: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
+    }
+}
+
+/// The initializer's refusal; it never leaves ServerBootstrap.
+struct PolicyConnectionRefused: Error {}
+
+/// Logs what goes wrong on the listening socket (accept failing with EMFILE, ...). NIO's `AcceptBackoffHandler`
+/// pauses accepting for a second after such an error, so this logs at most about once a second.
+private final class AcceptErrorLogger: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
+    let logger: Logger
+    let address: ListenSocket
+
+    init(logger: Logger, address: ListenSocket) {
+        self.logger = logger
+        self.address = address
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !(error is PolicyConnectionRefused) {
+            logger.warning("policy_socket \(address): \(error); accepting again shortly")
+        }
+        context.fireErrorCaught(error)
+    }
+}

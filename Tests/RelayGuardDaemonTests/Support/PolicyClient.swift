@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A blocking policy-protocol client on a real socket, as smtpd is: it writes requests and reads `action=` answers.
+/// Every read has a 10 s timeout, a hang guard only (no test asserts on time). `@unchecked Sendable`: a test hands
+/// each client to one thread, which alone uses it.
+final class PolicyClient: @unchecked Sendable {
+    let fd: Int32
+    private var pending: [UInt8] = []
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try finishConnect(connected, "127.0.0.1:\(port)")
+    }
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try finishConnect(connected, path)
+    }
+
+    private func finishConnect(_ result: Int32, _ what: String) throws {
+        guard fd >= 0, result == 0 else {
+            let error = Failure(description: "connect to \(what): \(String(cString: strerror(errno)))")
+            if fd >= 0 { Glibc.close(fd) }
+            throw error
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw Failure(description: "send: \(String(cString: strerror(errno)))") }
+            offset += sent
+        }
+    }
+
+    /// The next answer's action (`action=VALUE` then an empty line), or nil when the server closed the connection.
+    func answer() throws -> String? {
+        while true {
+            if let end = pending.firstRange(of: [0x0A, 0x0A]) {
+                let answer = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
+                pending.removeSubrange(..<end.upperBound)
+                guard answer.hasPrefix("action=") else { throw Failure(description: "not an answer: \(answer)") }
+                return String(answer.dropFirst("action=".count))
+            }
+            guard try fill() else {
+                guard pending.isEmpty else { throw Failure(description: "closed after a partial answer") }
+                return nil
+            }
+        }
+    }
+
+    /// True once the server has closed the connection (end of file or reset), reading and dropping anything before.
+    func waitForClose() throws -> Bool {
+        while try fill() { pending.removeAll() }
+        return true
+    }
+
+    /// Reads more bytes; false at end of file or reset. Throws at the hang guard's timeout.
+    private func fill() throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count > 0 {
+            pending += chunk[..<count]
+            return true
+        }
+        if count == 0 || errno == ECONNRESET { return false }
+        throw Failure(description: "recv: \(String(cString: strerror(errno)))")
+    }
+
+    /// A request as smtpd writes it (a subset of its attributes).
+    static func request(_ recipient: String, state: String = "RCPT", client: String = "203.0.113.9", extra: String = "") -> String {
+        "request=smtpd_access_policy\nprotocol_state=\(state)\nclient_address=\(client)\nrecipient=\(recipient)\nqueue_id=\nsasl_username=\n\(extra)\n"
+    }
+}
