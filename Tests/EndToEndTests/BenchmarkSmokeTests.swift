@@ -81,6 +81,16 @@ struct BenchmarkSmokeTests {
         Self.expectBenchmarkAnswers(result, requests: 400)
     }
 
+    @Test("relayguard-policy-load against the policy_socket listener of relayguard run: DUNNO and refusals as the policy decides")
+    func policyLoadAgainstListener() async throws {
+        let port = try FreePort.allocate()
+        try await withRelayGuard(Self.benchmarkPolicy + ["policy_socket = inet:\(port)@127.0.0.1"]) { relayguard in
+            try await FreePort.waitUntilListening(port, what: "relayguard policy_socket", whileAlive: { relayguard.isRunning })
+            let result = try await Self.generatePolicy(["--port", "\(port)", "--requests", "400", "--concurrency", "8"])
+            Self.expectBenchmarkAnswers(result, requests: 400)
+        }
+    }
+
     @Test("the C policy server builds with gcc and answers like RelayGuard, several requests per connection")
     func policySameLogicBaseline() async throws {
         let directory = try TemporaryDirectory(prefix: "relayguard-policy-baseline")
@@ -131,6 +141,28 @@ struct BenchmarkSmokeTests {
             proto-1-1 same-logic-log sessions_per_s 1100
             proto-1-1 relayguard rcpt_p99_us 130
             proto-1-1 same-logic-log rcpt_p99_us 100
+            pol-1-1 relayguard requests_per_s 9500
+            pol-1-1 policy-same-logic-log requests_per_s 10000
+            pol-1-1 relayguard p99_us 110
+            pol-1-1 policy-same-logic-log p99_us 100
+            pol-1-1 relayguard-quiet requests_per_s 8000
+            pol-1-1 policy-same-logic requests_per_s 10000
+            pol-1-1 relayguard-quiet p99_us 100
+            pol-1-1 policy-same-logic p99_us 100
+            pol-1-1 relayguard-inet requests_per_s 9000
+            pol-1-1 postfwd requests_per_s 400
+            pol-1-1 postfwd p99_us 4000
+            pol-1-1 postfwd mismatches 2
+            e2e-1 none msgs_per_s 400
+            e2e-1 pcre msgs_per_s 380
+            e2e-1 policy-unix msgs_per_s 372
+            e2e-1 policy-inet msgs_per_s 360
+            e2e-1 postfwd msgs_per_s 300
+            e2e-1 policy-same-logic msgs_per_s 376
+            e2e-1 relayguard msgs_per_s 280
+            e2e-1 same-logic-log msgs_per_s 280
+            e2e-1 same-logic msgs_per_s 290
+            e2e-1 continue msgs_per_s 290
             audit log bytes 1073741824
             audit log lines 7000000
             audit relayguard mb_s 150.0
@@ -156,10 +188,15 @@ struct BenchmarkSmokeTests {
             timeout: .seconds(60)
         )
         #expect(result.exitCode == 0, "\(result.summary)")
-        for heading in ["## Milter protocol", "## End to end", "## Scale", "## Probe", "## Audit", "## Policy"] {
+        for heading in ["## Milter protocol", "## Policy protocol", "## End to end", "## Scale", "## Probe", "## Audit", "## Policy"] {
             #expect(result.stdout.contains("\n" + heading), "\(heading)")
         }
         #expect(result.stdout.contains("| 1 | 1000 | 1100 | 0.91x met | 130 | 100 | 1.30x **missed** |"), "\(result.stdout)")
+        #expect(result.stdout.contains("| 1 | 9500 | 10000 | 0.95x met | 110 | 100 | 1.10x met | 8000 | 10000 | 0.80x **missed** | 100 | 100 | 1.00x met | 9000 | 400 | 24x met (inet 22x) | 4000 |"), "\(result.stdout)")
+        #expect(result.stdout.contains("ahead of postfwd everywhere): **missed**: quiet throughput 0.80x C at 1."), "\(result.stdout)")
+        #expect(result.stdout.contains("| 1 | postfwd | 400 | 0 / 4000 / 0 | - | - | 2 |"), "\(result.stdout)")
+        #expect(result.stdout.contains("| RelayGuard policy service, unix socket | 372 | 0.930x | 0.979x | 0.989x | 1.329x | 1.283x |"), "\(result.stdout)")
+        #expect(result.stdout.contains("on a unix socket 0.979x pcre (met) and 0.930x Postfix alone (met); on inet 0.947x pcre (**missed**) and 0.900x Postfix alone (**missed**)"), "\(result.stdout)")
         #expect(result.stdout.contains("| policy table |"))
         #expect(result.stdout.contains("| relayguard audit --json | 160 | 21.0 |"), "\(result.stdout)")
         #expect(result.stdout.contains("| Postfix + RelayGuard | 26 | 0 | 0.520 | 50 |"), "\(result.stdout)")
