@@ -38,7 +38,7 @@ the median of the per-round ratios, so both sides of a ratio ran under the same 
 
 END_OF_HEADER
 
-awk -v rounds="$ROUNDS" -v conclist="$CONCURRENCY" -v requests="${BENCH_REQUESTS:-20000}" -v postfwd_requests="${BENCH_POSTFWD_REQUESTS:-2000}" '
+awk -v rounds="$ROUNDS" -v conclist="$CONCURRENCY" -v requests="${BENCH_REQUESTS:-5000}" -v postfwd_requests="${BENCH_POSTFWD_REQUESTS:-1000}" '
 function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     if (n == 0) return 0
