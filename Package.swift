@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The policy listener in `relayguard run` and the /metrics endpoint: event loops, framing, back-pressure.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // Errno: the system edge's one errno-to-error path (swift-nio depends on it too).
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // libmilter from Debian's libmilter-dev. Only the Milter target imports it.
@@ -32,7 +34,7 @@ let package = Package(
             providers: [.apt(["libmilter-dev"])]
         ),
         // The Swift face of libmilter: handler protocol, verdicts, the server. No policy knowledge.
-        .target(name: "Milter", dependencies: ["CMilter"]),
+        .target(name: "Milter", dependencies: ["CMilter", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure policy: address decoding, IP/CIDR sets, rules, decisions. No I/O, no C.
         .target(name: "RelayPolicy"),
         // Postfix's policy delegation protocol (SMTPD_POLICY_README): request framing and parsing, the mapping to the
@@ -70,6 +72,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // check-postfix: reads Postfix's configuration through postconf and reports wiring mistakes.
@@ -98,7 +101,7 @@ let package = Package(
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
         // Policy delegation protocol load generator (smtpd side); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-policy-load", path: "Benchmarks/PolicyLoad"),
-        .testTarget(name: "MilterTests", dependencies: ["Milter"]),
+        .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
         .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
@@ -127,8 +130,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RelayGuardDaemonTests",
-            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "PolicyFrontEnd", "RelayPolicy", "RelayGuardConfig",
-                           "RelayGuardTestSupport", .product(name: "NIOCore", package: "swift-nio")] + logAndRegistry
+            dependencies: ["RelayGuardDaemon", "RelayGuardCore", "PolicyFrontEnd", "RelayGuardConfig", "RelayPolicy",
+                           "RelayGuardTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+                           .product(name: "NIOCore", package: "swift-nio")] + logAndRegistry
         ),
         .testTarget(
             name: "EndToEndTests",

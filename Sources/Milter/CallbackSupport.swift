@@ -47,21 +47,6 @@ func status(for verdict: MilterVerdict, _ ctx: OpaquePointer?) -> sfsistat {
     }
 }
 
-/// The status for `stage`'s verdict: as `status(for:_:)` at an answered stage; at an unanswered one always
-/// SMFIS_NOREPLY (the MTA reads nothing there). A refusal there (reject, tempfail) is kept and given at every later
-/// answered stage of the connection, the first one kept; accept and discard there have no effect, since carried to a
-/// RCPT they would mean something else (one message accepted or dropped instead of the connection).
-func status(for verdict: MilterVerdict, at stage: MilterStage, _ box: SessionBox, _ ctx: OpaquePointer?) -> sfsistat {
-    guard box.context.isUnanswered(stage) else { return status(for: verdict, ctx) }
-    switch verdict {
-    case .reject, .tempfail:
-        if box.carriedVerdict == nil { box.carriedVerdict = verdict }
-    case .continue, .accept, .discard:
-        break
-    }
-    return SMFIS_NOREPLY
-}
-
 /// Calls `smfi_setreply`; it copies the strings, so Swift's temporary C strings suffice.
 /// Its failure (only on allocation failure after our validation) leaves the plain status in effect.
 private func setReply(_ reply: EncodedReply?, _ ctx: OpaquePointer?) {

@@ -12,8 +12,8 @@ import Darwin
 // per-connection state comes from smfi_getpriv (SessionStorage.swift), the server's from
 // ServerContext.swift.
 //
-// Without a session (no server context: cannot happen while smfi_main runs) a command is answered
-// TEMPFAIL rather than CONTINUE, so that a broken milter never waves mail through.
+// Without a session (no server context: cannot happen while smfi_main runs) an answered command (RCPT, end of
+// message) is answered TEMPFAIL rather than CONTINUE, so that a broken milter never waves mail through.
 
 /// The filter description for `smfi_register`, which copies both the struct and the name.
 func makeFilterDescription(name: UnsafeMutablePointer<CChar>) -> smfiDesc {
@@ -43,10 +43,7 @@ private func negotiateCallback(
     _ pf2: UnsafeMutablePointer<UInt>?, _ pf3: UnsafeMutablePointer<UInt>?
 ) -> sfsistat {
     guard let context = currentServerContext() else { return SMFIS_REJECT }
-    let options = negotiatedOptions(
-        offeredActions: f0, offeredSteps: f1, wantsMacros: !context.symbolLists.isEmpty,
-        noReplySteps: context.noReplySteps
-    )
+    let options = negotiatedOptions(offeredActions: f0, offeredSteps: f1, wantsMacros: !context.symbolLists.isEmpty)
     if options.requestsMacros {
         for list in context.symbolLists {
             // Fails only on allocation failure; the stage then gets the MTA's default macros.
@@ -61,47 +58,48 @@ private func negotiateCallback(
     return SMFIS_CONTINUE
 }
 
+// Connect, HELO and MAIL are negotiated no-reply (`noReplySteps`): the MTA reads no answer, so these always return
+// SMFIS_NOREPLY. Without a session (none could be made) the stage goes unobserved; the first answered stage makes
+// one, which has seen no connect and answers as such a session does.
+
 private func connectCallback(
     _ ctx: OpaquePointer?, _ hostname: UnsafeMutablePointer<CChar>?, _ hostaddr: UnsafeMutablePointer<sockaddr>?
 ) -> sfsistat {
-    guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
+    guard let box = sessionBox(for: ctx) else { return SMFIS_NOREPLY }
     let info = MilterConnectInfo(hostname: hostname, hostaddr: hostaddr)
-    let verdict = box.session.connect(info, macros: readMacros(ctx, stage: .connect, box: box))
-    return status(for: verdict, at: .connect, box, ctx)
+    box.session.connect(info, macros: readMacros(ctx, stage: .connect, box: box))
+    return SMFIS_NOREPLY
 }
 
 private func heloCallback(_ ctx: OpaquePointer?, _ name: UnsafeMutablePointer<CChar>?) -> sfsistat {
-    guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
-    let helo = name.map { String(cString: $0) } ?? ""
-    return status(for: box.session.helo(helo, macros: readMacros(ctx, stage: .helo, box: box)), at: .helo, box, ctx)
+    guard let box = sessionBox(for: ctx) else { return SMFIS_NOREPLY }
+    box.session.helo(name.map { String(cString: $0) } ?? "", macros: readMacros(ctx, stage: .helo, box: box))
+    return SMFIS_NOREPLY
 }
 
 private func mailCallback(
     _ ctx: OpaquePointer?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> sfsistat {
-    guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
-    let verdict = box.session.mail(stringArguments(argv), macros: readMacros(ctx, stage: .mail, box: box))
-    return status(for: verdict, at: .mail, box, ctx)
+    guard let box = sessionBox(for: ctx) else { return SMFIS_NOREPLY }
+    box.session.mail(stringArguments(argv), macros: readMacros(ctx, stage: .mail, box: box))
+    return SMFIS_NOREPLY
 }
 
 private func recipientCallback(
     _ ctx: OpaquePointer?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> sfsistat {
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
-    if let carried = box.carriedVerdict { return status(for: carried, ctx) }
     let verdict = box.session.recipient(stringArguments(argv), macros: readMacros(ctx, stage: .rcpt, box: box))
     return status(for: verdict, ctx)
 }
 
 /// Registered only so that the MTA waits for a reply at DATA (see `skippedSteps`); sessions do not see it.
 private func dataCallback(_ ctx: OpaquePointer?) -> sfsistat {
-    guard let carried = existingSessionBox(ctx)?.carriedVerdict else { return SMFIS_CONTINUE }
-    return status(for: carried, ctx)
+    SMFIS_CONTINUE
 }
 
 private func endOfMessageCallback(_ ctx: OpaquePointer?) -> sfsistat {
     guard let box = sessionBox(for: ctx) else { return SMFIS_TEMPFAIL }
-    if let carried = box.carriedVerdict { return status(for: carried, ctx) }
     return status(for: box.session.endOfMessage(macros: readMacros(ctx, stage: .endOfMessage, box: box)), ctx)
 }
 

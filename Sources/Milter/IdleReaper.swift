@@ -7,7 +7,7 @@ import Glibc
 /// Debian's libmilter is the worker-pool build: a connection waiting for the MTA's next command sits in the pool's
 /// poll set, and `smfi_settimeout` is applied to it only by a sweep every 600 s (`DT_CHECK_OLD_SESSIONS` in
 /// libmilter/worker.c); a peer that connects and says nothing is never read, so never times out sooner. Such peers
-/// hold descriptors: past `RLIMIT_NOFILE`, `accept` fails with EMFILE, libmilter retries at once (84% CPU measured)
+/// hold descriptors: past `RLIMIT_NOFILE`, `accept` fails with EMFILE, libmilter retries at once (a busy loop)
 /// and Postfix's sessions wait in the backlog until `milter_command_timeout`.
 ///
 /// This thread makes the timeout hold: every `interval` it looks at the process's descriptors for TCP connections

@@ -2,9 +2,8 @@
 public struct MilterConfiguration: Sendable {
     /// The filter name, used in libmilter's log lines.
     public var name: String
-    /// Where to listen, in libmilter's syntax: `inet:8894@127.0.0.1`, `inet6:8894@[::1]`,
-    /// `unix:/path` or `local:/path` (a bare `/path` is a unix socket too).
-    public var socket: String
+    /// Where to listen.
+    public var socket: MilterListenAddress
     /// Permissions for a unix socket (e.g. `0o660`), given at bind time through the umask: nothing changes the
     /// socket's path afterwards. Only valid with a unix socket.
     public var socketMode: UInt16?
@@ -20,24 +19,15 @@ public struct MilterConfiguration: Sendable {
     /// `milter_*_macros` setting; a stage not listed keeps Postfix's setting. Names must be non-empty and
     /// contain no whitespace.
     public var macros: [MilterStage: [String]]
-    /// Stages the session always answers with continue: `connect`, `helo` and `mail` may be listed. They are
-    /// negotiated as "no reply" (SMFIP_NR_*), so the MTA sends them without waiting for an answer and puts off its
-    /// write until the next stage that needs one: a round trip saved per stage listed, on every connection. The
-    /// session's callbacks still run and see their macros. Should one of them refuse anyway (reject, tempfail), that
-    /// verdict is given at every later answered stage of the connection (fail closed, never dropped); accept and
-    /// discard there have no effect. If no session can be made at such a stage (allocation failure), the first answered
-    /// stage makes one, which has seen no connect and answers as such a session does.
-    public var unansweredStages: Set<MilterStage>
 
     /// Creates a configuration; unset tuning values keep libmilter's defaults.
     public init(
         name: String,
-        socket: String,
+        socket: MilterListenAddress,
         socketMode: UInt16? = nil,
         timeout: Int32? = nil,
         backlog: Int32? = nil,
-        macros: [MilterStage: [String]] = [:],
-        unansweredStages: Set<MilterStage> = []
+        macros: [MilterStage: [String]] = [:]
     ) {
         self.name = name
         self.socket = socket
@@ -45,6 +35,5 @@ public struct MilterConfiguration: Sendable {
         self.timeout = timeout
         self.backlog = backlog
         self.macros = macros
-        self.unansweredStages = unansweredStages
     }
 }

@@ -1,4 +1,5 @@
 import CMilter
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -6,25 +7,39 @@ import Glibc
 import Darwin
 #endif
 
-/// A failure to set up or run the milter, naming the operation that failed.
+/// A failure to set up or run the milter, naming the libmilter function that failed.
 public struct MilterError: Error, CustomStringConvertible, Equatable {
-    /// The libmilter function (e.g. `smfi_opensocket`) or system call (`chmod`) that failed, or
-    /// `configuration` when a value was refused before reaching libmilter.
-    public var operation: String
-    /// What was being done, e.g. the socket specification, and the OS error when there is one.
-    public var detail: String
-
-    /// Creates an error.
-    public init(operation: String, detail: String) {
-        self.operation = operation
-        self.detail = detail
+    /// What failed: a libmilter function, or a value refused before reaching libmilter.
+    public enum Operation: String, Sendable, Equatable {
+        case register = "smfi_register"
+        case setConnection = "smfi_setconn"
+        case setTimeout = "smfi_settimeout"
+        case setBacklog = "smfi_setbacklog"
+        case openSocket = "smfi_opensocket"
+        case main = "smfi_main"
+        /// A configuration value refused before reaching libmilter (or a second `MilterServer.run` in one process).
+        case configuration
     }
 
-    /// `smfi_opensocket failed: inet:8894@127.0.0.1 (Address already in use)`, or
-    /// `invalid milter configuration: ...` for values refused before reaching libmilter.
+    public var operation: Operation
+    /// What was being done, e.g. the socket address.
+    public var detail: String
+    /// The OS error libmilter left, when it is known to come from this call.
+    public var errno: Errno?
+
+    /// Creates an error.
+    public init(_ operation: Operation, detail: String, errno: Errno? = nil) {
+        self.operation = operation
+        self.detail = detail
+        self.errno = errno
+    }
+
+    /// `smfi_opensocket failed: inet:8894@127.0.0.1 (Address already in use)`, `smfi_main failed (libmilter logged
+    /// the reason to syslog)`, or `invalid milter configuration: ...` for values refused before reaching libmilter.
     public var description: String {
-        if operation == "configuration" { return "invalid milter configuration: \(detail)" }
-        return detail.isEmpty ? "\(operation) failed" : "\(operation) failed: \(detail)"
+        if operation == .configuration { return "invalid milter configuration: \(detail)" }
+        let reason = errno?.description ?? "libmilter logged the reason to syslog"
+        return detail.isEmpty ? "\(operation.rawValue) failed (\(reason))" : "\(operation.rawValue) failed: \(detail) (\(reason))"
     }
 }
 
@@ -36,7 +51,7 @@ public struct MilterError: Error, CustomStringConvertible, Equatable {
 /// `smfi_main` runs for hours and passes through many system calls, so its errno means nothing:
 /// callers say so with `errnoIsMeaningful: false`.
 func milterCall(
-    _ function: String,
+    _ function: MilterError.Operation,
     _ detail: String = "",
     errnoIsMeaningful: Bool = true,
     _ call: () -> Int32
@@ -44,7 +59,5 @@ func milterCall(
     errno = 0
     guard call() == MI_FAILURE else { return }
     let osError = errno
-    let reason = errnoIsMeaningful && osError != 0
-        ? String(cString: strerror(osError)) : "libmilter logged the reason to syslog"
-    throw MilterError(operation: function, detail: detail.isEmpty ? reason : "\(detail) (\(reason))")
+    throw MilterError(function, detail: detail, errno: errnoIsMeaningful && osError != 0 ? Errno(rawValue: osError) : nil)
 }

@@ -43,12 +43,12 @@ public enum MilterServer {
         whileBinding: (() throws -> Void) throws -> Void = { try $0() },
         afterOpen: () throws -> Void = {}
     ) throws {
-        let socketPath = try unixSocketPath(of: configuration.socket)
+        let socketPath = configuration.socket.unixPath
+        if socketPath?.isEmpty == true {
+            throw MilterError(.configuration, detail: "empty socket path in \(configuration.socket)")
+        }
         if configuration.socketMode != nil, socketPath == nil {
-            throw MilterError(
-                operation: "configuration",
-                detail: "socketMode applies only to unix sockets, not \(configuration.socket)"
-            )
+            throw MilterError(.configuration, detail: "socketMode applies only to unix sockets, not \(configuration.socket)")
         }
         let context = try ServerContext(configuration: configuration, factory: factory)
         try installServerContext(context)
@@ -57,18 +57,19 @@ public enum MilterServer {
         do {
             try configuration.name.withCString { name in
                 let description = makeFilterDescription(name: UnsafeMutablePointer(mutating: name))
-                try milterCall("smfi_register", configuration.name) { smfi_register(description) }
+                try milterCall(.register, configuration.name) { smfi_register(description) }
             }
-            try configuration.socket.withCString { socket in
-                try milterCall("smfi_setconn", configuration.socket) {
+            let connection = configuration.socket.description
+            try connection.withCString { socket in
+                try milterCall(.setConnection, connection) {
                     smfi_setconn(UnsafeMutablePointer(mutating: socket))
                 }
             }
             if let timeout = configuration.timeout {
-                try milterCall("smfi_settimeout", "\(timeout) s") { smfi_settimeout(timeout) }
+                try milterCall(.setTimeout, "\(timeout) s") { smfi_settimeout(timeout) }
             }
             if let backlog = configuration.backlog {
-                try milterCall("smfi_setbacklog", "\(backlog)") { smfi_setbacklog(backlog) }
+                try milterCall(.setBacklog, "\(backlog)") { smfi_setbacklog(backlog) }
             }
             try whileBinding {
                 if let socketPath { try refuseNonSocket(at: socketPath, in: configuration.socket) }
@@ -76,11 +77,11 @@ public enum MilterServer {
                 // 0777 & ~umask, so this umask gives exactly socketMode (at most 0777, checked by the config).
                 let previousMask = configuration.socketMode.map { umask(mode_t(~$0 & 0o777)) }
                 defer { if let previousMask { umask(previousMask) } }
-                try milterCall("smfi_opensocket", configuration.socket) { smfi_opensocket(1) }
+                try milterCall(.openSocket, connection) { smfi_opensocket(1) }
                 opened = true
             }
             try afterOpen()
-            if let timeout = configuration.timeout, let port = inetPort(of: configuration.socket) {
+            if let timeout = configuration.timeout, let port = configuration.socket.port {
                 IdleReaper(port: port, timeout: timeout)?.start()
             }
         } catch {
@@ -91,7 +92,7 @@ public enum MilterServer {
             uninstallServerContext()
             throw error
         }
-        try milterCall("smfi_main", errnoIsMeaningful: false) { smfi_main() }
+        try milterCall(.main, errnoIsMeaningful: false) { smfi_main() }
     }
 
     /// Asks `smfi_main` to return (`smfi_stop`). Safe from any thread, but not from a signal handler
@@ -103,7 +104,7 @@ public enum MilterServer {
     /// Refuses a unix socket path that exists as anything but a socket. `smfi_opensocket(1)` removes a stale
     /// socket and refuses any other file too, but says why only to syslog (often absent, or far from the admin);
     /// the refusal belongs in the error the admin reads.
-    static func refuseNonSocket(at path: String, in socket: String) throws(MilterError) {
+    static func refuseNonSocket(at path: String, in socket: MilterListenAddress) throws(MilterError) {
         var status = stat()
         // stat, not lstat, as libmilter does: a symbolic link to a socket is fine. A path that cannot be
         // stat'ed (absent, or a directory we cannot search) is left to libmilter.
@@ -115,41 +116,7 @@ public enum MilterServer {
         case S_IFDIR: "a directory"
         default: "not a socket"
         }
-        throw MilterError(
-            operation: "configuration",
-            detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is replaced there, "
-                + "so remove it or choose another path"
-        )
-    }
-
-    /// The port of an `inet:`/`inet6:` socket specification (`inet:8894@127.0.0.1`), nil otherwise.
-    static func inetPort(of socket: String) -> UInt16? {
-        guard socket.hasPrefix("inet:") || socket.hasPrefix("inet6:") else { return nil }
-        let rest = socket.drop { $0 != ":" }.dropFirst()
-        return UInt16(rest.prefix { $0 != "@" })
-    }
-
-    /// The filesystem path of a unix socket specification, `nil` for inet/inet6.
-    /// Mirrors libmilter's parsing: `unix:` and `local:` prefixes, or no protocol at all.
-    static func unixSocketPath(of socket: String) throws(MilterError) -> String? {
-        guard let colon = socket.firstIndex(of: ":") else {
-            return socket.isEmpty ? nil : socket
-        }
-        let proto = socket[..<colon]
-        let rest = String(socket[socket.index(after: colon)...])
-        switch proto {
-        case "unix", "local":
-            guard !rest.isEmpty else {
-                throw MilterError(operation: "configuration", detail: "empty socket path in \(socket)")
-            }
-            return rest
-        case "inet", "inet6":
-            return nil
-        default:
-            throw MilterError(
-                operation: "configuration",
-                detail: "unknown socket type \"\(proto)\" in \(socket) (use unix:, local:, inet: or inet6:)"
-            )
-        }
+        throw MilterError(.configuration, detail: "socket \(socket): \(path) exists and is \(kind); only a stale socket is "
+            + "replaced there, so remove it or choose another path")
     }
 }

@@ -1,7 +1,8 @@
 /// The per-connection handler: one instance per SMTP connection the MTA reports.
 ///
 /// Created by ``MilterSessionFactory/makeSession()`` at `connect`, or at the first other callback if the
-/// MTA skipped connect (a session must not rely on having seen `connect`). Released after `close`.
+/// MTA skipped connect or no session could be made there (a session must not rely on having seen `connect`).
+/// Released after `close`.
 ///
 /// Threading rule (confinement, hence not `Sendable`): libmilter calls one connection's callbacks one
 /// at a time, in order, each finished before the next starts, but a worker pool may run them on
@@ -11,12 +12,15 @@
 /// Callbacks run on libmilter's threads, not on any actor: they must be synchronous and quick, and a
 /// slow callback holds a worker and the MTA's SMTP session for that long.
 public protocol MilterSession: AnyObject {
-    /// A new SMTP connection. Rejecting here refuses the whole connection.
-    func connect(_ info: MilterConnectInfo, macros: MilterMacros) -> MilterVerdict
-    /// HELO/EHLO with the name the client gave; may come more than once per connection.
-    func helo(_ name: String, macros: MilterMacros) -> MilterVerdict
-    /// MAIL FROM: `args[0]` is the sender as sent (with angle brackets), then ESMTP parameters.
-    func mail(_ args: [String], macros: MilterMacros) -> MilterVerdict
+    /// A new SMTP connection. Observe-only, as HELO and MAIL are: these three stages are negotiated "no reply"
+    /// (SMFIP_NR_CONN, _HELO, _MAIL), so the MTA sends them without waiting and puts off its write until RCPT, three
+    /// round trips fewer per SMTP session. Having nothing to answer, a session cannot refuse at a stage where the MTA
+    /// reads no answer; what it learns here (client, login, queue id) it uses at RCPT.
+    func connect(_ info: MilterConnectInfo, macros: MilterMacros)
+    /// HELO/EHLO with the name the client gave; may come more than once per connection. Observe-only.
+    func helo(_ name: String, macros: MilterMacros)
+    /// MAIL FROM: `args[0]` is the sender as sent (with angle brackets), then ESMTP parameters. Observe-only.
+    func mail(_ args: [String], macros: MilterMacros)
     /// RCPT TO: `args[0]` is the recipient raw, with angle brackets, quotes and source routes as the
     /// client sent them; then ESMTP parameters. Rejecting refuses this recipient only.
     func recipient(_ args: [String], macros: MilterMacros) -> MilterVerdict

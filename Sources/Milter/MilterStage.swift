@@ -18,17 +18,6 @@ public enum MilterStage: Sendable, Hashable, CaseIterable {
     /// End of message (after the final dot).
     case endOfMessage
 
-    /// The SMFIP_NR_* bit that tells the MTA not to wait for an answer at this stage, for the stages a session may
-    /// leave unanswered (``MilterConfiguration/unansweredStages``). DATA is left out on purpose: see `skippedSteps`.
-    var noReplyStep: UInt? {
-        switch self {
-        case .connect: UInt(SMFIP_NR_CONN)
-        case .helo: UInt(SMFIP_NR_HELO)
-        case .mail: UInt(SMFIP_NR_MAIL)
-        case .rcpt, .data, .endOfHeaders, .endOfMessage: nil
-        }
-    }
-
     /// Position in the SMTP dialogue. libmilter's SMFIM_* numbering is not in this order
     /// (SMFIM_EOH comes after SMFIM_EOM), so macros visibility is computed from this instead.
     var dialogueOrder: Int {

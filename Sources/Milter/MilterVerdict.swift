@@ -1,11 +1,12 @@
-/// What a session tells the MTA about the current SMTP command.
+/// What a session tells the MTA about the current SMTP command, at the stages the MTA waits for an answer
+/// (RCPT and end of message; connect, HELO and MAIL are observe-only).
 ///
 /// The verdict applies to the stage it is returned from: `.reject` from `recipient` refuses that one
-/// recipient and the transaction goes on; `.reject` from `connect` refuses the whole connection.
+/// recipient and the transaction goes on; `.reject` from `endOfMessage` refuses the message.
 public enum MilterVerdict: Sendable, Equatable {
     /// Go on with the next stage.
     case `continue`
-    /// Accept the message (or, from `connect`/`helo`, the connection) without calling this milter again for it.
+    /// Accept the message without calling this milter again for it.
     case accept
     /// Accept the message and silently drop it.
     case discard

@@ -16,6 +16,10 @@ struct NegotiatedOptions: Equatable {
 /// Skipped headers, EOH and body cost nothing: Postfix then sends neither those events nor macros.
 let skippedSteps = UInt(SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN)
 
+/// Stages the MTA sends without waiting for an answer: connect, HELO and MAIL, which sessions only observe
+/// (``MilterSession``). Postfix then sends them together with the first RCPT.
+let noReplySteps = UInt(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL)
+
 /// Computes the answer to the MTA's offer.
 ///
 /// libmilter semantics (engine.c, st_optionneg): returning SMFIS_CONTINUE makes `*pf0`/`*pf1`
@@ -23,13 +27,11 @@ let skippedSteps = UInt(SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKN
 /// or a step flag the MTA did not offer aborts the connection (libmilter itself only forgives
 /// SMFIP_NODATA and SMFIP_NOUNKNOWN). Hence every skip bit is masked with what was offered.
 ///
-/// The `noReplySteps` (SMFIP_NR_* of the unanswered stages) are requested whatever the offer: libmilter adds
-/// every NR bit to the offer it shows the callback, and for an MTA without one it answers continue itself when the
-/// callback returns SMFIS_NOREPLY. So a callback of an unanswered stage can always return SMFIS_NOREPLY; were the
-/// bit missing from the request, that would leave the MTA waiting for an answer that never comes.
-func negotiatedOptions(offeredActions: UInt, offeredSteps: UInt, wantsMacros: Bool, noReplySteps: UInt = 0)
-    -> NegotiatedOptions
-{
+/// The `noReplySteps` are requested whatever the offer: libmilter adds every NR bit to the offer it shows the
+/// callback, and for an MTA without one it answers continue itself when the callback returns SMFIS_NOREPLY. So the
+/// connect, HELO and MAIL callbacks can always return SMFIS_NOREPLY; were a bit missing from the request, that would
+/// leave the MTA waiting for an answer that never comes.
+func negotiatedOptions(offeredActions: UInt, offeredSteps: UInt, wantsMacros: Bool) -> NegotiatedOptions {
     let symbolLists = UInt(SMFIF_SETSYMLIST)
     let canRequestMacros = wantsMacros && (offeredActions & symbolLists) != 0
     return NegotiatedOptions(

@@ -9,18 +9,10 @@ final class ServerContext: Sendable {
     /// Names fetched for each stage's callback, those configured for that stage: indexed by
     /// `MilterStage.dialogueOrder`, each name with its NUL-terminated spelling for `smfi_getsymval`, so a callback
     /// neither hashes a stage nor converts a name. Earlier stages' names are not fetched again: a session keeps what
-    /// it needs from them (each `smfi_getsymval` plus copy cost ~600 instructions, 12k a session when every stage
-    /// fetched the cumulative list).
+    /// it needs from them, and every fetch is a lookup in libmilter plus a copy, on every callback of every session.
     let fetchLists: [[MacroName]]
     /// Arguments for `smfi_setsymlist` during negotiation: one per stage with names configured.
     let symbolLists: [SymbolList]
-    /// SMFIP_NR_* bits of the unanswered stages, requested in negotiation.
-    let noReplySteps: UInt
-
-    /// Whether `stage` was configured unanswered: its no-reply bit is among those requested.
-    func isUnanswered(_ stage: MilterStage) -> Bool {
-        stage.noReplyStep.map { noReplySteps & $0 != 0 } ?? false
-    }
 
     /// The names `stage`'s callback sees, in fetch order.
     func visibleMacros(_ stage: MilterStage) -> [String] {
@@ -47,17 +39,6 @@ final class ServerContext: Sendable {
     /// Validates the configured macro names and precomputes what each callback needs.
     init(configuration: MilterConfiguration, factory: any MilterSessionFactory) throws(MilterError) {
         self.factory = factory
-        var noReplySteps: UInt = 0
-        for stage in configuration.unansweredStages {
-            guard let bit = stage.noReplyStep else {
-                throw MilterError(
-                    operation: "configuration",
-                    detail: "stage \(stage) cannot be unanswered: only connect, helo and mail can"
-                )
-            }
-            noReplySteps |= bit
-        }
-        self.noReplySteps = noReplySteps
         var configured: [MilterStage: [String]] = [:]
         for (stage, names) in configuration.macros {
             var seen = Set<String>()
@@ -66,10 +47,7 @@ final class ServerContext: Sendable {
                 // The MTA receives the list space-separated, so a space inside a name would split it.
                 guard !name.isEmpty, !name.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
                 else {
-                    throw MilterError(
-                        operation: "configuration",
-                        detail: "macro name \"\(name)\" for stage \(stage) is empty or contains whitespace"
-                    )
+                    throw MilterError(.configuration, detail: "macro name \"\(name)\" for stage \(stage) is empty or contains whitespace")
                 }
                 unique.append(name)
             }
@@ -116,10 +94,8 @@ func installServerContext(_ context: ServerContext) throws(MilterError) {
         return true
     }
     guard installed else {
-        throw MilterError(
-            operation: "MilterServer.run",
-            detail: "already called in this process; libmilter keeps global state and cannot run twice"
-        )
+        throw MilterError(.configuration, detail: "MilterServer.run already called in this process; libmilter keeps "
+            + "global state and cannot run twice")
     }
 }
 

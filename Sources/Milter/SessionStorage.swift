@@ -8,9 +8,6 @@ import CMilter
 final class SessionBox {
     let session: any MilterSession
     let context: ServerContext
-    /// A refusal (reject, tempfail) the session gave at an unanswered stage, where the MTA reads no answer: given
-    /// instead at every later answered stage of the connection (``MilterConfiguration/unansweredStages``).
-    var carriedVerdict: MilterVerdict?
 
     init(session: any MilterSession, context: ServerContext) {
         self.session = session

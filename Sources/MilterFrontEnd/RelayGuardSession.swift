@@ -30,11 +30,6 @@ public final class RelayGuardSessionFactory: MilterSessionFactory {
         // {rcpt_addr}: the address Postfix parsed and will deliver to, decided as well as the raw argument.
         .rcpt: ["i", "{rcpt_addr}"],
     ]
-
-    /// Stages whose callbacks always continue (they only record the client, the SASL login and the queue id), so
-    /// the MTA need not wait for them: Postfix sends connect, HELO and MAIL with the first RCPT, three round trips
-    /// fewer per SMTP session.
-    public static let unansweredStages: Set<MilterStage> = [.connect, .helo, .mail]
 }
 
 /// One SMTP connection. libmilter serializes a connection's callbacks (on any of its threads), so the mutable
@@ -57,7 +52,7 @@ final class RelayGuardSession: MilterSession {
         self.metrics = metrics
     }
 
-    func connect(_ info: MilterConnectInfo, macros: MilterMacros) -> MilterVerdict {
+    func connect(_ info: MilterConnectInfo, macros: MilterMacros) {
         // Postfix's {client_addr} is the XCLIENT-aware address; the socket address is the fallback.
         if let text = macros["{client_addr}"] {
             client.address = IPAddress(text).map { .known($0) } ?? .unknown
@@ -75,16 +70,14 @@ final class RelayGuardSession: MilterSession {
             clientText = client.ip?.description ?? "-"
         }
         client.localAddress = macros["{daemon_addr}"].flatMap { IPAddress($0) }
-        return .continue
     }
 
-    func helo(_ name: String, macros: MilterMacros) -> MilterVerdict { .continue }
+    func helo(_ name: String, macros: MilterMacros) {}
 
-    func mail(_ args: [String], macros: MilterMacros) -> MilterVerdict {
+    func mail(_ args: [String], macros: MilterMacros) {
         // A new transaction: SASL state can change between transactions only by AUTH, which Postfix reports here.
         client.authenticatedUser = macros["{auth_authen}"]
         queueID = macros["i"]
-        return .continue
     }
 
     func recipient(_ args: [String], macros: MilterMacros) -> MilterVerdict {

@@ -98,10 +98,19 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
-        quiescing = true
-        // A request half read is answered first; an idle connection has nothing in flight.
-        if !framer.hasPartialRequest { closeAfterFlush(context: context) }
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            quiescing = true
+            // A request half read is answered first; an idle connection has nothing in flight.
+            if !framer.hasPartialRequest { closeAfterFlush(context: context) }
+        case ChannelEvent.inputClosed:
+            // The peer is done sending (with allowRemoteHalfClosure): what it sent is answered, then the connection
+            // closes. A request it left unfinished gets no answer.
+            if framer.hasPartialRequest { answerer.peerClosedMidRequest() }
+            closeAfterFlush(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -22,7 +22,7 @@ enum ConfigFile {
                     return
                 }
                 // Joined with one space, as Postfix does; a value that starts on the continuation line (`key =` and
-                // nothing else first) gets no leading blank (the config fuzzer found show-config printing one).
+                // nothing else first) gets no leading blank, which show-config would print.
                 let value = entries[entries.count - 1].value
                 entries[entries.count - 1].value = value.isEmpty ? String(content) : value + " " + content
                 return

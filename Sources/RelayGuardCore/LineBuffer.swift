@@ -6,9 +6,9 @@ import Darwin
 
 /// A log or report line under construction, as UTF-8 bytes in one growable allocation.
 ///
-/// The decision log builds one per recipient on the RCPT path from about 20 pieces. Appending to a `[UInt8]` cost
-/// ~120 instructions a piece (callgrind, `Array.append(contentsOf:)` of a buffer pointer); a `memcpy` into owned
-/// storage costs a fraction of that. Non-copyable, so the storage has exactly one owner and is freed with it.
+/// The decision log builds one per recipient on the RCPT path from about 20 pieces. `[UInt8]`'s
+/// `append(contentsOf:)` goes through generic sequence code and a uniqueness check per piece; a `memcpy` into owned
+/// storage does neither. Non-copyable, so the storage has exactly one owner and is freed with it.
 /// `withScratch` starts it in stack memory, so a line that fits costs no allocation at all.
 package struct LineBuffer: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>

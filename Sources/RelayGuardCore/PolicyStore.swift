@@ -17,8 +17,8 @@ public final class PolicyStore: Sendable {
         }
 
         /// `policy.decide(raw, parsed:client:)` on the stored policy in place. Written at the call site as
-        /// `snapshot.policy.decide(...)`, Swift copied the whole `Policy` first (a retain and a release of each of
-        /// its sets and templates, ~2,300 instructions a recipient in callgrind).
+        /// `snapshot.policy.decide(...)`, Swift copies the whole `Policy` first: a retain and a release of each of its
+        /// sets and templates, for every recipient.
         public func decide(_ raw: String, parsed: String?, client: Client) -> Decision {
             policy.decide(raw, parsed: parsed, client: client)
         }

@@ -11,14 +11,16 @@ import RelayGuardCore
 /// `relayguard run`: the milter in the foreground, reloading on SIGHUP and SIGUSR1.
 public enum Daemon {
     /// Runs until SIGTERM or SIGINT. `path` is the config file, or nil for the embedded default. Started as root it
-    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws a root refusal
-    /// (`PrivilegeError.isRootRefusal`) before opening anything.
+    /// needs `user` (dropped to once the sockets are open) or `allowRoot`; otherwise it throws
+    /// `StartRefusal.runningAsRoot` before opening anything.
     ///
     /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
     /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
     ///
-    /// - Throws: what stopped the milter, or `MilterStoppedError` when libmilter stopped without a SIGTERM or SIGINT
-    ///   reaching this thread, so that the exit status is not 0 and a supervisor restarts it.
+    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed
+    ///   (`SocketAsAccountError` when the service account could not bind the unix socket), or `MilterStoppedError`
+    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the exit status is not 0 and
+    ///   a supervisor restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
         if case .drop(let account) = privileges, let path {
@@ -60,10 +62,9 @@ public enum Daemon {
 
         var socketMode: UInt16?
         if case .unix = daemon.socket { socketMode = daemon.socketMode }
-        let milter = MilterConfiguration(name: "relayguard", socket: daemon.socket.description, socketMode: socketMode,
+        let milter = MilterConfiguration(name: "relayguard", socket: milterAddress(daemon.socket), socketMode: socketMode,
                                          timeout: Int32(daemon.timeout),
-                                         macros: RelayGuardSessionFactory.macros,
-                                         unansweredStages: RelayGuardSessionFactory.unansweredStages)
+                                         macros: RelayGuardSessionFactory.macros)
         let factory = RelayGuardSessionFactory(store: store, logger: logger, metrics: metrics)
         let outcome = Locked<(any Error)?>(nil)
         let thread = Thread {
@@ -108,6 +109,15 @@ public enum Daemon {
         logger.notice("relayguard stopped")
     }
 
+    /// The `socket` setting as the Milter target takes it.
+    static func milterAddress(_ socket: ListenSocket) -> MilterListenAddress {
+        switch socket {
+        case .unix(let path): .unix(path: path)
+        case .inet(let port, let host): .inet(port: port, host: host)
+        case .inet6(let port, let host): .inet6(port: port, host: host)
+        }
+    }
+
     /// The milter thread: opens the socket (as `user` when dropping), drops root, starts metrics, serves.
     private static func serve(
         _ milter: MilterConfiguration, factory: RelayGuardSessionFactory, privileges: Privileges.Plan,
@@ -119,9 +129,8 @@ public enum Daemon {
             guard case .drop(let account) = privileges, daemon.socket.isUnix else { return try bind() }
             do {
                 try Privileges.asAccount(account, bind)
-            } catch let error as MilterError where error.operation == "smfi_opensocket" {
-                throw MilterError(operation: error.operation, detail: "\(error.detail); the socket is created as user "
-                    + "\(account.name), so its directory must be writable by \(account.name)")
+            } catch let error as MilterError where error.operation == .openSocket {
+                throw SocketAsAccountError(underlying: error, user: account.name)
             }
         }) {
             if case .drop(let account) = privileges {
@@ -135,6 +144,16 @@ public enum Daemon {
             }
             logger.notice("relayguard \(RelayGuardVersion.string) listening on \(daemon.socket) config=\(path ?? "(embedded default)") mode=\(configuration.policy.mode.rawValue) reroute=\(configuration.policy.reroute ? "yes" : "no") timeout=\(daemon.timeout)s")
         }
+    }
+}
+
+/// `smfi_opensocket` failed while binding as the service account: the account, not root, needs the directory.
+public struct SocketAsAccountError: Error, CustomStringConvertible {
+    public let underlying: MilterError
+    public let user: String
+
+    public var description: String {
+        "\(underlying); the socket is created as user \(user), so its directory must be writable by \(user)"
     }
 }
 

@@ -15,16 +15,14 @@ public struct PolicyConnection {
 
     /// Serves `input` until end of file, writing each answer to `output` once the bytes read so far are answered
     /// (smtpd waits for each answer before it sends the next request, so this is one write per request).
-    /// - Throws: `PolicyConnectionError` when a read or write fails.
-    public func serve(input: Int32, output: Int32) throws(PolicyConnectionError) {
+    /// - Throws: `SystemCallError` when a read or write fails.
+    public func serve(input: Int32, output: Int32) throws(SystemCallError) {
         var framer = PolicyRequestFramer()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var answers: [UInt8] = []
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw PolicyConnectionError(function: "read", errno: errno)
+            let count = try SystemCallError.check("read", subject: "policy connection") {
+                buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             }
             if count == 0 {
                 if framer.hasPartialRequest { answerer.peerClosedMidRequest() }
@@ -39,23 +37,12 @@ public struct PolicyConnection {
         }
     }
 
-    private static func writeAll(_ bytes: [UInt8], to output: Int32) throws(PolicyConnectionError) {
+    private static func writeAll(_ bytes: [UInt8], to output: Int32) throws(SystemCallError) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(output, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw PolicyConnectionError(function: "write", errno: errno)
+            offset += try SystemCallError.check("write", subject: "policy connection") {
+                bytes.withUnsafeBytes { write(output, $0.baseAddress! + offset, $0.count - offset) }
             }
-            offset += written
         }
     }
-}
-
-/// A read or write on a policy connection failed.
-public struct PolicyConnectionError: Error, CustomStringConvertible {
-    public let function: String
-    public let errno: Int32
-
-    public var description: String { "\(function) on the policy connection: \(String(cString: strerror(errno)))" }
 }

@@ -11,15 +11,24 @@ import RelayGuardCore
 /// connections Postfix opens after it (smtpd closes idle ones after `smtpd_policy_service_max_idle`, all after
 /// `smtpd_policy_service_max_ttl`).
 public enum PolicyService {
-    /// Serves standard input until end of file.
-    public static func run(configuration: Configuration) throws(PolicyConnectionError) {
+    /// Serves standard input until end of file: on NIO for a pipe or a socket (`PolicyPipe`), with the blocking loop
+    /// for anything else (a file redirected in by hand). No metrics: nothing could scrape a process per connection.
+    /// - Throws: `SystemCallError` from the loop, or what NIO throws taking the descriptors over.
+    public static func run(configuration: Configuration) throws {
         // A write to a connection smtpd closed must fail with EPIPE, not kill the process mid-log.
         signal(SIGPIPE, SIG_IGN)
         let logger = makeLogger(configuration.daemon, stderrIsConnection: stderrIsConnection())
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let answerer = PolicyAnswerer(store: PolicyStore(configuration.policy), logger: logger, session: UInt64(getpid()))
-        let connection = PolicyConnection(answerer: answerer)
-        try connection.serve(input: STDIN_FILENO, output: STDOUT_FILENO)
+        let store = PolicyStore(configuration.policy)
+        let session = UInt64(getpid())
+        guard PolicyPipe.canServe(input: STDIN_FILENO, output: STDOUT_FILENO) else {
+            let connection = PolicyConnection(answerer: PolicyAnswerer(store: store, logger: logger, session: session))
+            return try connection.serve(input: STDIN_FILENO, output: STDOUT_FILENO)
+        }
+        let serving = PolicyServing(store: store, logger: logger, metrics: RelayGuardMetrics(),
+                                    listenerMetrics: PolicyListenerMetrics(),
+                                    timeout: .seconds(Int64(configuration.daemon.policyTimeout)))
+        try PolicyPipe.serve(input: STDIN_FILENO, output: STDOUT_FILENO, serving: serving, session: session)
     }
 
     /// `log = stderr` writes to standard error, unless standard error is the connection itself: spawn(8) connects

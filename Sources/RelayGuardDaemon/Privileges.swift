@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemPackage
 
 /// Running as root only as long as it takes to open the socket, as opendkim's `-u` does.
 ///
@@ -24,34 +25,35 @@ public enum Privileges {
     }
 
     /// Decides from the effective uid, the `user` setting and `--allow-root`.
-    public static func plan(user: String?, allowRoot: Bool, effectiveUID: uid_t = geteuid()) throws(PrivilegeError) -> Plan {
+    /// - Throws: `StartRefusal` for a setting `run` will not or cannot honour, `SystemCallError` when the password
+    ///   database cannot be read.
+    public static func plan(user: String?, allowRoot: Bool, effectiveUID: uid_t = geteuid()) throws -> Plan {
         guard let user else {
-            if effectiveUID == 0, !allowRoot { throw .runningAsRoot }
+            if effectiveUID == 0, !allowRoot { throw StartRefusal.runningAsRoot }
             return .stay
         }
         let account = try lookUp(user)
         // `user = root` (or any uid 0 account) would "drop" to root: the same as no user at all.
         if effectiveUID == 0, account.uid == 0 {
-            guard allowRoot else { throw .userIsRoot(user) }
+            guard allowRoot else { throw StartRefusal.userIsRoot(user: user) }
             return .stay
         }
         if effectiveUID == 0 { return .drop(to: account) }
         // Already unprivileged (systemd's User=, or setpriv): fine if that is the user asked for.
-        guard account.uid == effectiveUID else {
-            throw PrivilegeError(operation: "user", detail: "user = \(user) needs RelayGuard to start as root (it runs as uid \(effectiveUID))")
-        }
+        guard account.uid == effectiveUID else { throw StartRefusal.needsRoot(user: user, uid: effectiveUID) }
         return .stay
     }
 
-    /// The account called `name`, from `getpwnam_r`.
-    public static func lookUp(_ name: String) throws(PrivilegeError) -> Account {
+    /// The account called `name`, from `getpwnam_r` (which returns its error number instead of setting errno).
+    public static func lookUp(_ name: String) throws -> Account {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16384)
         let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
-        guard status == 0, result != nil else {
-            throw PrivilegeError(operation: "getpwnam_r", detail: "no user \"\(name)\"" + (status == 0 ? "" : " (\(describe(status)))"))
+        guard status == 0 else {
+            throw SystemCallError("getpwnam_r", errno: Errno(rawValue: status), subject: "user \"\(name)\"")
         }
+        guard result != nil else { throw StartRefusal.noSuchUser(name) }
         return Account(name: name, uid: entry.pw_uid, gid: entry.pw_gid)
     }
 
@@ -63,38 +65,37 @@ public enum Privileges {
     /// account's rights. A `chown` by root after the bind would follow whatever the account put at that path in the
     /// meantime, such as a symbolic link to a root-owned file; and `fstatat` then `fchownat(AT_SYMLINK_NOFOLLOW)`
     /// still leaves a window (a hard link swapped in) that libmilter, which does not say which inode it bound, gives no
-    /// way to close. The same switch answers whether the account can read the config file (`canReload`).
+    /// way to close. The same switch answers whether the account can read the config file (`ReloadAccess`).
     public static func asAccount<T>(_ account: Account, _ body: () throws -> T) throws -> T {
         var saved = [gid_t](repeating: 0, count: Int(max(getgroups(0, nil), 0)))
-        guard getgroups(Int32(saved.count), &saved) >= 0 else {
-            throw PrivilegeError(operation: "getgroups", detail: describe(errno))
-        }
+        try SystemCallError.check("getgroups") { getgroups(Int32(saved.count), &saved) }
         let savedGID = getegid()
         let groups = try groupList(of: account)
-        guard setgroups(groups.count, groups) == 0 else {
-            throw PrivilegeError(operation: "setgroups", detail: "groups of \(account.name) (\(describe(errno)))")
-        }
-        guard setegid(account.gid) == 0 else {
-            let detail = "\(account.gid) (\(describe(errno)))"
+        try SystemCallError.check("setgroups", subject: "groups of \(account.name)") { setgroups(groups.count, groups) }
+        do {
+            try SystemCallError.check("setegid", subject: "gid \(account.gid)") { setegid(account.gid) }
+        } catch {
             _ = setgroups(saved.count, saved)
-            throw PrivilegeError(operation: "setegid", detail: detail)
+            throw error
         }
-        guard seteuid(account.uid) == 0 else {
-            let detail = "\(account.uid) (\(describe(errno)))"
+        do {
+            try SystemCallError.check("seteuid", subject: "uid \(account.uid)") { seteuid(account.uid) }
+        } catch {
             _ = setegid(savedGID)
             _ = setgroups(saved.count, saved)
-            throw PrivilegeError(operation: "seteuid", detail: detail)
+            throw error
         }
         let result = Result { try body() }
         // Back to root in the reverse order: the group calls need euid 0.
-        guard seteuid(0) == 0, setegid(savedGID) == 0, setgroups(saved.count, saved) == 0 else {
-            throw PrivilegeError(operation: "seteuid", detail: "could not return to root after acting as \(account.name) (\(describe(errno)))")
-        }
+        let subject = "returning to root after acting as \(account.name)"
+        try SystemCallError.check("seteuid", subject: subject) { seteuid(0) }
+        try SystemCallError.check("setegid", subject: subject) { setegid(savedGID) }
+        try SystemCallError.check("setgroups", subject: subject) { setgroups(saved.count, saved) }
         return try result.get()
     }
 
     /// The account's group and supplementary groups, as `initgroups` will set them.
-    static func groupList(of account: Account) throws(PrivilegeError) -> [gid_t] {
+    static func groupList(of account: Account) throws(StartRefusal) -> [gid_t] {
         var count: Int32 = 32
         while true {
             var groups = [gid_t](repeating: 0, count: Int(count))
@@ -102,59 +103,16 @@ public enum Privileges {
             if getgrouplist(account.name, account.gid, &groups, &found) >= 0 {
                 return Array(groups.prefix(Int(found)))
             }
-            guard found > count else {
-                throw PrivilegeError(operation: "getgrouplist", detail: account.name)
-            }
+            guard found > count else { throw .groupsUnknown(user: account.name) }
             count = found
         }
     }
 
     /// Becomes `account` for good: supplementary groups, group, user; then checks that root cannot come back.
-    public static func drop(to account: Account) throws(PrivilegeError) {
-        guard initgroups(account.name, account.gid) == 0 else {
-            throw PrivilegeError(operation: "initgroups", detail: "\(account.name) (\(describe(errno)))")
-        }
-        guard setgid(account.gid) == 0 else {
-            throw PrivilegeError(operation: "setgid", detail: "\(account.gid) (\(describe(errno)))")
-        }
-        guard setuid(account.uid) == 0 else {
-            throw PrivilegeError(operation: "setuid", detail: "\(account.uid) (\(describe(errno)))")
-        }
-        if account.uid != 0, setuid(0) == 0 {
-            throw PrivilegeError(operation: "setuid", detail: "root could be regained after dropping to \(account.name)")
-        }
-    }
-
-    static func describe(_ code: Int32) -> String {
-        String(cString: strerror(code))
-    }
-}
-
-/// Why `run` would not, or could not, change its privileges. The description names the system call.
-public struct PrivilegeError: Error, Equatable, CustomStringConvertible {
-    public let operation: String
-    public let detail: String
-
-    /// Started as root with neither `user` nor `--allow-root`.
-    public static let runningAsRoot = PrivilegeError(
-        operation: "user",
-        detail: "refusing to run as root: set user = NAME in the config file (RelayGuard drops to it after opening the socket), or pass --allow-root"
-    )
-
-    /// `user` names root (or another uid 0 account) and `--allow-root` was not given.
-    public static func userIsRoot(_ user: String) -> PrivilegeError {
-        PrivilegeError(
-            operation: "user",
-            detail: "refusing to run as root: user = \(user) is uid 0; set user to an unprivileged account, or pass --allow-root"
-        )
-    }
-
-    /// A refusal to keep root (exit 77), rather than a failure of a system call.
-    public var isRootRefusal: Bool {
-        operation == "user" && detail.hasPrefix("refusing to run as root")
-    }
-
-    public var description: String {
-        operation == "user" ? detail : "\(operation): \(detail)"
+    public static func drop(to account: Account) throws {
+        try SystemCallError.check("initgroups", subject: "user \(account.name)") { initgroups(account.name, account.gid) }
+        try SystemCallError.check("setgid", subject: "gid \(account.gid)") { setgid(account.gid) }
+        try SystemCallError.check("setuid", subject: "uid \(account.uid)") { setuid(account.uid) }
+        if account.uid != 0, setuid(0) == 0 { throw StartRefusal.rootRegainable(user: account.name) }
     }
 }

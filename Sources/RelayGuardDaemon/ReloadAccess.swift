@@ -7,24 +7,13 @@ import RelayGuardConfig
 /// reload will: the kernel judges the file, every included file and every directory on the way with the account's
 /// uid and groups, ACLs included, which mode and owner arithmetic would have to imitate and could get wrong.
 enum ReloadAccess {
+    /// - Throws: `StartRefusal.configUnreadable` with the config's errors as the account sees them, or the
+    ///   `SystemCallError` of switching to the account and back.
     static func check(path: String, as account: Privileges.Account) throws {
         do {
             _ = try Privileges.asAccount(account) { try Configuration.load(path: path) }
         } catch let error as ConfigError {
-            throw ReloadAccessError(user: account.name, diagnostics: error.diagnostics.map(\.description))
+            throw StartRefusal.configUnreadable(user: account.name, diagnostics: error.diagnostics.map(\.description))
         }
-    }
-}
-
-/// The config loads as root but not as `user`; `relayguard run` exits 78 (EX_CONFIG) with this message.
-public struct ReloadAccessError: Error, CustomStringConvertible {
-    public let user: String
-    public let diagnostics: [String]
-
-    public var description: String {
-        "refusing to start: user \(user) cannot read the config, so every reload after dropping root would fail:\n"
-            + diagnostics.map { "  \($0)\n" }.joined()
-            + "make the config file, every included file and the directories above them readable by \(user) "
-            + "(for instance mode 0640 and a group \(user) is in)"
     }
 }

@@ -1,11 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemPackage
 
 /// The signals `relayguard run` acts on, taken off libmilter's signal thread and handed to the main thread.
 ///
 /// libmilter's signal thread (started by `smfi_main`) sigwaits SIGHUP, SIGTERM and SIGINT, and stops the milter on
-/// HUP as on TERM: `smfi_main` returns and the process used to exit 0, which `Restart=on-failure` does not restart.
+/// HUP as on TERM: `smfi_main` returns, and a process that then exits 0 is not restarted by `Restart=on-failure`.
 /// A second `sigwait` on HUP would race that thread for each signal. Instead the main thread is the one thread that
 /// leaves these signals unblocked, with a handler that writes the signal's number into a pipe; the main thread reads
 /// the pipe and acts outside the handler (reload, or `smfi_stop`). For `kill(pid, sig)` Linux first tries the thread
@@ -23,12 +24,10 @@ enum SignalRelay {
     static let milterReturned: UInt8 = 0
 
     /// Creates the pipe and installs the handler; the signals must still be blocked in every thread.
-    static func install() throws {
+    static func install() throws(SystemCallError) {
         var ends: [Int32] = [-1, -1]
         // pipe2 is not in Swift's Glibc module; no other thread exists yet to fork between pipe and fcntl.
-        guard pipe(&ends) == 0 else {
-            throw PrivilegeError(operation: "pipe", detail: "signal relay (\(Privileges.describe(errno)))")
-        }
+        try SystemCallError.check("pipe", subject: "signal relay") { pipe(&ends) }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         // Non-blocking writes: a handler must never wait. A full pipe already holds enough work.
         _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
@@ -38,8 +37,8 @@ enum SignalRelay {
         action.__sigaction_handler.sa_handler = relaySignal
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART | SA_NODEFER
-        for signal in signals where sigaction(signal, &action, nil) != 0 {
-            throw PrivilegeError(operation: "sigaction", detail: "\(signal) (\(Privileges.describe(errno)))")
+        for signal in signals {
+            try SystemCallError.check("sigaction", subject: "signal \(signal)") { sigaction(signal, &action, nil) }
         }
     }
 

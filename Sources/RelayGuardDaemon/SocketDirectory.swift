@@ -1,21 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import RelayGuardConfig
+import SystemPackage
 
-/// Refuses a unix socket in a world-writable directory: any local user could remove or replace the socket there and
-/// answer Postfix's milter queries in RelayGuard's place.
-public struct SocketDirectoryError: Error, CustomStringConvertible {
-    public let description: String
-}
-
+/// Refuses a unix socket in a missing or world-writable directory: in the latter any local user could remove or
+/// replace the socket and answer Postfix's milter queries in RelayGuard's place.
 enum SocketDirectory {
-    static func check(_ socket: ListenSocket) throws(SocketDirectoryError) {
+    static func check(_ socket: ListenSocket) throws {
         guard case .unix(let path) = socket else { return }
         let directory = (path as NSString).deletingLastPathComponent
-        guard let mode = (try? FileManager.default.attributesOfItem(atPath: directory))?[.posixPermissions] as? Int else {
-            throw SocketDirectoryError(description: "socket directory \(directory) does not exist (the package's tmpfiles.d entry creates /var/spool/postfix/relayguard)")
+        var status = stat()
+        guard stat(directory, &status) == 0 else {
+            let error = SystemCallError("stat", errno: Errno(rawValue: errno), subject: "socket directory \(directory)")
+            throw error.errno == .noSuchFileOrDirectory ? StartRefusal.socketDirectoryMissing(directory) : error
         }
-        if mode & 0o002 != 0 {
-            throw SocketDirectoryError(description: "socket directory \(directory) is world-writable (mode \(String(mode & 0o7777, radix: 8))): any local user could replace the socket; use a directory such as /var/spool/postfix/relayguard, mode 0750")
+        if status.st_mode & S_IWOTH != 0 {
+            throw StartRefusal.socketDirectoryWorldWritable(directory, mode: status.st_mode)
         }
     }
 }

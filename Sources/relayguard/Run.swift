@@ -21,16 +21,13 @@ struct Run: ParsableCommand {
         let configuration = try options.load()
         do {
             try Daemon.run(configuration: configuration, path: configuration.source, allowRoot: rootAllowed)
-        } catch let error as PrivilegeError where error.isRootRefusal {
-            printError("relayguard: \(error)")
-            throw ExitCode(77)  // EX_NOPERM
+        } catch let refusal as StartRefusal {
+            // 77 (EX_NOPERM) for a refusal to keep root, 78 (EX_CONFIG) for a config the service account cannot read.
+            printError("relayguard: \(refusal)")
+            throw ExitCode(refusal.exitStatus)
         } catch let error as MilterStoppedError {
             printError("relayguard: \(error)")
             throw ExitCode(75)  // EX_TEMPFAIL: Restart=on-failure restarts it
-        } catch let error as ReloadAccessError {
-            // The config as deployed cannot serve this daemon's reloads: a config problem, as for check-config.
-            printError("relayguard: \(error)")
-            throw ExitCode(78)  // EX_CONFIG
         } catch {
             printError("relayguard: \(error)")
             throw ExitCode(71)  // EX_OSERR: the socket could not be opened, or libmilter failed

@@ -96,15 +96,26 @@ struct PolicySocketRunTests {
         await run.finish()
     }
 
-    @Test("socket = none: the policy socket alone; SIGTERM lets a half-sent request be answered, then exits 0")
+    @Test("socket = none: the policy socket alone, counted in the metrics; SIGTERM lets a half-sent request be answered, then exits 0")
     func policyAlone() async throws {
         guard geteuid() == 0 else { throw HarnessError("this test starts relayguard as root") }
-        let run = try Run(milterPort: nil)
+        let metricsPort = try FreePort.allocate()
+        let run = try Run(milterPort: nil, settings: ["metrics_listen = inet:\(metricsPort)@127.0.0.1"])
         do {
             try await run.waitForLog("serving the policy socket alone (socket = none)")
             #expect(!run.child.capturedOutput().stderr.contains("listening on inet:"))
             let client = try PolicySocketClient(path: run.policyPath)
             #expect(try client.ask(PolicySocketClient.request(Self.imcea)) == Self.reject)
+            let bad = try PolicySocketClient(path: run.policyPath)
+            #expect(try bad.ask("request=smtpd_access_policy\nno equals sign\n\n")
+                    == "451 4.3.0 relay policy temporarily unavailable, try again later")
+            let exposition = try await MetricsTests.scrape(metricsPort)
+            for (series, value) in [(#"relayguard_decisions_total{verdict="reject",rule="reroute-disabled"}"#, 1.0),
+                                    ("relayguard_policy_connections_total", 2), ("relayguard_policy_connections", 2),
+                                    ("relayguard_policy_requests_total", 2), ("relayguard_policy_bad_requests_total", 1),
+                                    ("relayguard_policy_connections_refused_total", 0), ("relayguard_sessions_total", 0)] {
+                #expect(MetricsTests.value(exposition, series) == value, "\(series)\n\(exposition)")
+            }
 
             // Half a request in flight when SIGTERM arrives: it is answered, then the connection closes. It goes in one
             // write with a whole request, so the answer to that one shows the half was read too.

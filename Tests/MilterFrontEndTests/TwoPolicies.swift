@@ -42,9 +42,9 @@ enum TwoPolicies {
     /// Connect and MAIL as libmilter would call them, from `client` with queue id `queueID`.
     static func open(_ session: any MilterSession, queueID: String) {
         let connect = MilterMacros(["{client_addr}": client, "{daemon_addr}": "10.0.0.1"])
-        _ = session.connect(MilterConnectInfo(hostname: "client.example", address: .ipv4([192, 0, 2, 10]), port: 40000),
+        session.connect(MilterConnectInfo(hostname: "client.example", address: .ipv4([192, 0, 2, 10]), port: 40000),
                             macros: connect)
-        _ = session.mail(["<sender@example.org>"], macros: MilterMacros(["i": queueID]))
+        session.mail(["<sender@example.org>"], macros: MilterMacros(["i": queueID]))
     }
 
     static func recipient(_ session: any MilterSession, _ address: String, queueID: String) -> MilterVerdict {

@@ -11,7 +11,7 @@ struct ServerContextTests {
     }
 
     static func context(_ macros: [MilterStage: [String]]) throws -> ServerContext {
-        try ServerContext(configuration: MilterConfiguration(name: "t", socket: "inet:1@x", macros: macros),
+        try ServerContext(configuration: MilterConfiguration(name: "t", socket: .inet(port: 1, host: "x"), macros: macros),
                           factory: NoSessions())
     }
 
@@ -34,25 +34,6 @@ struct ServerContextTests {
     func symbolLists() throws {
         let lists = try Self.context(Self.macros).symbolLists.map { "\($0.stage)=\($0.names)" }
         #expect(lists == ["0={client_addr}", "3=i", "5={x}"])
-    }
-
-    @Test("connect, HELO and MAIL can be unanswered: their SMFIP_NR_* bits, and no other stage")
-    func unansweredStages() throws {
-        let context = try ServerContext(
-            configuration: MilterConfiguration(name: "t", socket: "inet:1@x", unansweredStages: [.connect, .mail]),
-            factory: NoSessions())
-        #expect(context.noReplySteps == UInt(SMFIP_NR_CONN | SMFIP_NR_MAIL))
-        #expect(MilterStage.allCases.filter(context.isUnanswered) == [.connect, .mail])
-    }
-
-    @Test("RCPT, DATA, end of headers and end of message must be answered", arguments: [
-        MilterStage.rcpt, .data, .endOfHeaders, .endOfMessage,
-    ])
-    func answeredStages(stage: MilterStage) {
-        #expect(throws: MilterError.self) {
-            try ServerContext(configuration: MilterConfiguration(name: "t", socket: "inet:1@x", unansweredStages: [stage]),
-                              factory: NoSessions())
-        }
     }
 
     @Test("a name that is empty or has white space is refused", arguments: ["a b", "", "a\tb", "a\u{1}b"])

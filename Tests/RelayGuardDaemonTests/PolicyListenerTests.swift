@@ -43,7 +43,13 @@ private final class RunningListener {
 /// Without and with `reroute = yes` for 192.0.2.0/24: the first rejects the IMCEA recipient from 192.0.2.10, the
 /// second lets it through.
 private let policyA = Policy()
-private let policyB = try! Configuration.parse("reroute = yes\nrelay_clients = 192.0.2.0/24\n", file: "test.conf", baseDirectory: "/").policy
+private let policyB: Policy = {
+    do {
+        return try Configuration.parse("reroute = yes\nrelay_clients = 192.0.2.0/24\n", file: "test.conf", baseDirectory: "/").policy
+    } catch {
+        fatalError("test policy does not parse: \(error)")
+    }
+}()
 private let imcea = "IMCEASMTP-victim+40elsewhere+2Ecom@corp.example"
 private let reject = "550 5.7.1 encapsulated or routed address rejected: rerouting is not allowed"
 private let onError = "451 4.3.0 relay policy temporarily unavailable, try again later"

@@ -21,7 +21,7 @@ extension Daemon {
         do {
             return try Privileges.asAccount(account) { try ListeningSocket.open(address, mode: daemon.socketMode, key: "policy_socket") }
         } catch var error as ListeningSocketError where error.operation == "bind" {
-            error.detail += "; the socket is created as user \(account.name), so its directory must be writable by \(account.name)"
+            error.hint = "the socket is created as user \(account.name), so its directory must be writable by \(account.name)"
             throw error
         }
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import RelayGuardConfig
+import SystemPackage
 
 /// A listening socket for `policy_socket` or `metrics_listen`, opened by RelayGuard itself (socket, bind, listen)
 /// before the privilege drop and handed to NIO as it is (`ServerBootstrap.withBoundSocket`): NIO never resolves the
@@ -31,8 +32,19 @@ enum ListeningSocket {
         let key: String
         let address: ListenSocket
 
-        func error(_ operation: String, _ detail: String? = nil) -> ListeningSocketError {
-            ListeningSocketError(key: key, operation: operation, address: address, detail: detail ?? String(cString: strerror(errno)))
+        /// `operation` failed with the current errno (through the edge's one errno path, `SystemCallError`).
+        func error(_ operation: String) -> ListeningSocketError {
+            let subject: String = switch address {
+            case .unix(let path): path
+            default: address.description
+            }
+            return ListeningSocketError(key: key, address: address,
+                                        reason: .systemCall(SystemCallError(operation, errno: Errno(rawValue: errno), subject: subject)))
+        }
+
+        /// A refusal that is no system call's failure.
+        func refused(_ text: String) -> ListeningSocketError {
+            ListeningSocketError(key: key, address: address, reason: .refused(text))
         }
     }
 
@@ -41,8 +53,8 @@ enum ListeningSocket {
         // lstat: a symbolic link at the path is not a stale socket of ours; bind refuses it (EADDRINUSE) below.
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else {
-                throw context.error("configuration", "\(path) exists and is not a socket; only a stale socket is replaced "
-                    + "there, so remove it or choose another path")
+                throw context.refused("\(path) exists and is not a socket; only a stale socket is replaced there, so "
+                    + "remove it or choose another path")
             }
             guard unlink(path) == 0 else { throw context.error("unlink") }
         }
@@ -50,7 +62,7 @@ enum ListeningSocket {
         socketAddress.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: socketAddress.sun_path) else {
-            throw context.error("configuration", "the path is longer than a unix socket's")
+            throw context.refused("the path is longer than a unix socket's")
         }
         withUnsafeMutableBytes(of: &socketAddress.sun_path) { $0.copyBytes(from: bytes) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -78,7 +90,7 @@ enum ListeningSocket {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, String(port), &hints, &list)
         guard status == 0, let info = list else {
-            throw context.error("getaddrinfo", String(cString: gai_strerror(status)))
+            throw context.refused("getaddrinfo: \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(list) }
         let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -104,12 +116,39 @@ enum ListeningSocket {
     }
 }
 
-/// Why a listening socket could not be opened: the config key, the system call, the address, and errno's text.
+/// Why a listening socket could not be opened: the config key and address, then the failed call or the refusal.
 public struct ListeningSocketError: Error, CustomStringConvertible {
-    public let key: String
-    public let operation: String
-    public let address: ListenSocket
-    public var detail: String
+    public enum Reason: Sendable {
+        case systemCall(SystemCallError)
+        case refused(String)
+    }
 
-    public var description: String { "\(key) \(address): \(operation): \(detail)" }
+    public let key: String
+    public let address: ListenSocket
+    public let reason: Reason
+    /// What the admin can do about it, when the caller knows more (the account that binds the socket).
+    public var hint: String?
+
+    init(key: String, address: ListenSocket, reason: Reason) {
+        self.key = key
+        self.address = address
+        self.reason = reason
+    }
+
+    /// The failed call's name (`bind`), nil for a refusal.
+    public var operation: String? {
+        if case .systemCall(let error) = reason { error.operation } else { nil }
+    }
+
+    /// The failed call with its subject and errno, or the refusal.
+    public var reasonText: String {
+        switch reason {
+        case .systemCall(let error): error.description
+        case .refused(let text): "\(address): \(text)"
+        }
+    }
+
+    public var description: String {
+        "\(key): \(reasonText)" + (hint.map { "; \($0)" } ?? "")
+    }
 }

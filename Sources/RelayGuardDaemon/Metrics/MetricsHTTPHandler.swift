@@ -32,6 +32,12 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// A request that does not parse: NIO's protocol error handler, before this one, has answered 400; close now
+    /// rather than at the deadline.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // The answer depends on the head alone; a body, if any, is not read.
         guard case .head(let head) = unwrapInboundIn(data), !answered else { return }

@@ -29,12 +29,12 @@ public final class MetricsServer: Sendable {
         self.registry = registry
         self.logger = logger
         guard !address.isUnix else {
-            throw MetricsServerError(operation: "metrics_listen", detail: "\(address) is not an inet address")
+            throw MetricsServerError(operation: "configuration", detail: "\(address) is not an inet address")
         }
         do {
             descriptor = try ListeningSocket.open(address, mode: 0o660, key: "metrics_listen")
         } catch {
-            throw MetricsServerError(operation: error.operation, detail: "\(address) (\(error.detail))")
+            throw MetricsServerError(operation: error.operation ?? "configuration", detail: "\(error.reasonText)")
         }
         boundDescription = switch address {
         case .inet(let port, let host): "\(host.isEmpty ? "0.0.0.0" : host):\(port)"
@@ -82,11 +82,11 @@ public final class MetricsServer: Sendable {
     var port: Int? { running.withLock { $0?.channel.localAddress?.port } }
 }
 
-/// Why the metrics listener could not start; names the system call.
+/// Why the metrics listener could not start; the detail names the system call and the address.
 public struct MetricsServerError: Error, CustomStringConvertible {
     public let operation: String
     public let detail: String
-    public var description: String { "metrics_listen: \(operation): \(detail)" }
+    public var description: String { "metrics_listen: \(detail)" }
 }
 
 /// Bootstraps swift-metrics with a Prometheus registry and binds the HTTP listener. Once per process.

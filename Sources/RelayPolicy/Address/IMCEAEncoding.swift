@@ -10,8 +10,8 @@ enum IMCEAEncoding {
         return decode(encoded, routes: &routes)
     }
 
-    /// Decodes as ``decode(_:)`` and sets `routes` when a decoded byte is `@`, `%` or `!`: noted on the way, since a
-    /// second pass over the payload cost a third of the decoding time of an IMCEA layer.
+    /// Decodes as ``decode(_:)`` and sets `routes` when a decoded byte is `@`, `%` or `!`: noted on the way, so the
+    /// payload is read once rather than twice per IMCEA layer.
     static func decode(_ encoded: AddressBytes, routes: inout Bool) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(encoded.count)

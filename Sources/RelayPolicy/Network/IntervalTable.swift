@@ -1,7 +1,7 @@
 /// Sorted, disjoint, non-adjacent closed ranges of one address family, with a bucket index for lookups.
 ///
-/// A plain binary search over a million ranges takes ~20 dependent loads, the last several of them cache misses
-/// (~300-600 ns measured here). So the table also keeps a small direct index: the significant bits of the address
+/// A plain binary search over a million ranges takes ~20 dependent loads, the last several of them cache misses,
+/// each waiting on the one before. So the table also keeps a small direct index: the significant bits of the address
 /// space the ranges span are cut into 2^k equal buckets (about one per four ranges), and `bucketStarts[b]` is the
 /// first range whose lower bound falls in bucket `b` or later. A lookup reads one index entry, then searches the
 /// handful of ranges of its bucket, which sit next to each other in memory: typically two or three cache lines.
