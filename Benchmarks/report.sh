@@ -30,9 +30,11 @@ shorten or lengthen it; \`BENCH_OUTPUT\` writes elsewhere. The load generators a
 \`.build-bench/release/relayguard-milter-load --port PORT --pid MILTER_PID --concurrency N --sessions N\` and
 \`.build-bench/release/relayguard-policy-load --unix PATH (or --port PORT) --pid SERVER_PID --concurrency N --requests N\`.
 
-The machine is shared: other builds and tests may run during the benchmark (the load average below says how much).
-Every ratio compares figures from the same round, so a busy moment weighs on both sides of it.
-
+The machine may be shared: other builds and tests may run during the benchmark (the load average above says how
+much). Every ratio compares figures from the same round, so a busy moment weighs on both sides of it.
+${BENCH_NOTE:+
+Note on this run: $BENCH_NOTE
+}
 Medians over $ROUNDS rounds; the milters, policy servers and Postfix configurations take turns within each round, and each ratio is
 the median of the per-round ratios, so both sides of a ratio ran under the same background load.
 
