@@ -99,6 +99,8 @@ let package = Package(
         .executableTarget(name: "relayguard-auditlog-gen", path: "Benchmarks/AuditLog"),
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
+        // Policy delegation protocol load generator (smtpd side); scripts/bench runs it (see BENCHMARKS.md).
+        .executableTarget(name: "relayguard-policy-load", path: "Benchmarks/PolicyLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
@@ -134,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["relayguard", "relayguard-milter-load", "RelayPolicy"],
+            dependencies: ["relayguard", "relayguard-milter-load", "relayguard-policy-load", "RelayPolicy"],
             resources: [.copy("miltertest")]
         ),
     ],
