@@ -11,19 +11,28 @@ public struct PolicyServing: Sendable {
     public let listenerMetrics: PolicyListenerMetrics
     /// `policy_timeout`: how long a connection may go without completing a request.
     public let timeout: TimeAmount
+    /// How long a new connection may take to complete its first request (`defaultFirstRequestTimeout`).
+    public let firstRequestTimeout: TimeAmount
+
+    /// smtpd writes its first request as soon as it has connected (it connects when a recipient needs a decision),
+    /// so 10 s is ample; a connection that is silent longer is not smtpd's and must not hold one of the
+    /// `policy_max_connections` places for the whole `policy_timeout`. A constant, not a setting: no Postfix
+    /// configuration makes smtpd slower to write.
+    public static let defaultFirstRequestTimeout: TimeAmount = .seconds(10)
 
     public init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics, listenerMetrics: PolicyListenerMetrics,
-                timeout: TimeAmount) {
+                timeout: TimeAmount, firstRequestTimeout: TimeAmount = defaultFirstRequestTimeout) {
         self.store = store
         self.logger = logger
         self.metrics = metrics
         self.listenerMetrics = listenerMetrics
         self.timeout = timeout
+        self.firstRequestTimeout = firstRequestTimeout
     }
 
     /// `330 s` as configured; tests use fractions of a second.
-    var timeoutText: String {
-        timeout.nanoseconds % 1_000_000_000 == 0 ? "\(timeout.nanoseconds / 1_000_000_000) s" : "\(timeout.nanoseconds / 1_000_000) ms"
+    static func text(_ amount: TimeAmount) -> String {
+        amount.nanoseconds % 1_000_000_000 == 0 ? "\(amount.nanoseconds / 1_000_000_000) s" : "\(amount.nanoseconds / 1_000_000) ms"
     }
 }
 
@@ -33,7 +42,12 @@ public struct PolicyServing: Sendable {
 ///
 /// Bounds: the framer keeps at most one line and one request's attributes; answers wait in NIO's outbound buffer,
 /// and `BackPressureHandler` (in front of this handler) stops reading while that buffer is over its high water mark,
-/// so a peer that sends without reading stalls, completes no request, and is closed at `policy_timeout`.
+/// so a peer that sends without reading stalls, completes no request, and is closed at `policy_timeout`. A new
+/// connection has `firstRequestTimeout` (10 s) for its first request.
+///
+/// `reportIdle` tells the listener when the connection turns idle (all it sent answered: the time) or busy (a
+/// request half read: nil), so that at `policy_max_connections` it can close the longest idle connection instead of
+/// refusing a new one.
 public final class PolicyChannelHandler: ChannelInboundHandler {
     public typealias InboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
@@ -42,6 +56,11 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
     private let answerer: PolicyAnswerer
     /// The `session=` of the log lines.
     private let session: UInt64
+    private let reportIdle: @Sendable (NIODeadline?) -> Void
+    /// Whether the listener was last told the connection is busy.
+    private var reportedBusy = false
+    /// Whether a request has completed: until then `firstRequestTimeout` applies.
+    private var answeredOnce = false
     private var framer = PolicyRequestFramer()
     /// Answers to the requests of the current read, written together.
     private var answers = ""
@@ -53,14 +72,15 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
     /// Set when this side closes, so that `channelInactive` does not also report the close.
     private var closedByUs = false
 
-    public init(serving: PolicyServing, session: UInt64) {
+    public init(serving: PolicyServing, session: UInt64, reportIdle: @escaping @Sendable (NIODeadline?) -> Void = { _ in }) {
         self.serving = serving
         self.session = session
+        self.reportIdle = reportIdle
         answerer = PolicyAnswerer(store: serving.store, logger: serving.logger, metrics: serving.metrics, session: session)
     }
 
     public func channelActive(context: ChannelHandlerContext) {
-        deadline = .now() + serving.timeout
+        deadline = .now() + min(serving.timeout, serving.firstRequestTimeout)
         armTimer(context: context)
         context.fireChannelActive()
     }
@@ -74,7 +94,13 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
                 answers += PolicyAnswer.response(answerer.answer(event))
             }
         }
+        let busy = framer.hasPartialRequest
+        if busy != reportedBusy || !answers.isEmpty {
+            reportedBusy = busy
+            reportIdle(busy ? nil : .now())
+        }
         guard !answers.isEmpty else { return }
+        answeredOnce = true
         var out = context.channel.allocator.buffer(capacity: answers.utf8.count)
         out.writeString(answers)
         answers.removeAll(keepingCapacity: true)
@@ -126,7 +152,11 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
             if NIODeadline.now() < deadline { return armTimer(context: context) }
             serving.listenerMetrics.timeouts.increment()
             let state = framer.hasPartialRequest ? "a request left unfinished" : "idle"
-            serving.logger.warning("session=\(session) frontend=policy: no complete request for \(serving.timeoutText) (\(state)): closing the connection (policy_timeout)")
+            if !answeredOnce && serving.firstRequestTimeout < serving.timeout {
+                serving.logger.warning("session=\(session) frontend=policy: no request within \(PolicyServing.text(serving.firstRequestTimeout)) of connecting (\(state)): closing the connection")
+            } else {
+                serving.logger.warning("session=\(session) frontend=policy: no complete request for \(PolicyServing.text(serving.timeout)) (\(state)): closing the connection (policy_timeout)")
+            }
             closedByUs = true
             context.close(promise: nil)
         }
