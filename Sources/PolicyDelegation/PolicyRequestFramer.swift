@@ -39,16 +39,24 @@ public struct PolicyRequestFramer: Sendable {
 
     /// Reads `bytes`, calling `emit` for every request an empty line completes, in order.
     public mutating func feed(_ bytes: some Collection<UInt8>, _ emit: (Event) -> Void) {
+        feed(bytes, until: { emit($0); return true })
+    }
+
+    /// Reads `bytes` until `emit`, called for every request an empty line completes, returns false; returns where it
+    /// stopped (`endIndex` when all was read), so that a caller can bound the requests it frames at once.
+    @discardableResult
+    public mutating func feed<Bytes: Collection<UInt8>>(_ bytes: Bytes, until emit: (Event) -> Bool) -> Bytes.Index {
         var start = bytes.startIndex
         while start != bytes.endIndex {
             guard let newline = bytes[start...].firstIndex(of: 0x0A) else {
                 append(bytes[start...])
-                return
+                return bytes.endIndex
             }
             append(bytes[start..<newline])
             start = bytes.index(after: newline)
-            if let event = endLine() { emit(event) }
+            if let event = endLine(), !emit(event) { return start }
         }
+        return start
     }
 
     /// Convenience for tests and small inputs: the events `bytes` completes.

@@ -13,6 +13,8 @@ public struct PolicyServing: Sendable {
     public let timeout: TimeAmount
     /// How long a new connection may take to complete its first request (`defaultFirstRequestTimeout`).
     public let firstRequestTimeout: TimeAmount
+    /// The bad-request error line of all connections together: at most one a second (`PolicyAnswerer`).
+    let badRequestLines = Locked(LogThrottle())
 
     /// smtpd writes its first request as soon as it has connected (it connects when a recipient needs a decision),
     /// so 10 s is ample; a connection that is silent longer is not smtpd's and must not hold one of the
@@ -48,9 +50,14 @@ public struct PolicyServing: Sendable {
 /// `reportIdle` tells the listener when the connection turns idle (all it sent answered: the time) or busy (a
 /// request half read: nil), so that at `policy_max_connections` it can close the longest idle connection instead of
 /// refusing a new one.
-public final class PolicyChannelHandler: ChannelInboundHandler {
+public final class PolicyChannelHandler: ChannelDuplexHandler {
     public typealias InboundIn = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
     public typealias OutboundOut = ByteBuffer
+
+    /// The most requests framed from one read before their answers are written. smtpd sends one request and waits
+    /// for its answer; this only bounds what a peer that pipelines costs at once.
+    static let maxRequestsAtOnce = 16
 
     private let serving: PolicyServing
     private let answerer: PolicyAnswerer
@@ -69,6 +76,14 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     /// SIGTERM: close once no request is half read.
     private var quiescing = false
+    /// The peer closed its side: close once what it sent is answered.
+    private var inputEnded = false
+    /// Bytes read and not yet framed, waiting for earlier answers to be written (`frame`).
+    private var unread: ByteBuffer?
+    /// An answer write that `unread` waits for is in flight; reading is held meanwhile.
+    private var waitingForAnswers = false
+    /// A `read` came while `waitingForAnswers`: passed on once the waiting ends.
+    private var readHeld = false
     /// Set when this side closes, so that `channelInactive` does not also report the close.
     private var closedByUs = false
 
@@ -76,7 +91,8 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
         self.serving = serving
         self.session = session
         self.reportIdle = reportIdle
-        answerer = PolicyAnswerer(store: serving.store, logger: serving.logger, metrics: serving.metrics, session: session)
+        answerer = PolicyAnswerer(store: serving.store, logger: serving.logger, metrics: serving.metrics, session: session,
+                                  badRequestLines: serving.badRequestLines)
     }
 
     public func channelActive(context: ChannelHandlerContext) {
@@ -86,15 +102,35 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        buffer.withUnsafeReadableBytes { bytes in
-            framer.feed(bytes) { event in
-                if case .malformed = event { serving.listenerMetrics.badRequests.increment() }
+        guard !closedByUs else { return }
+        var buffer = unwrapInboundIn(data)
+        if unread == nil { unread = buffer } else { unread!.writeBuffer(&buffer) }
+        if !waitingForAnswers { frame(context: context) }
+    }
+
+    /// Frames and answers at most `maxRequestsAtOnce` requests of `unread`. Bytes left over wait, with reading held,
+    /// until those answers are written: a peer that pipelines thousands of requests in one read gets them answered a
+    /// few at a time, as fast as it reads, instead of megabytes of answers and log lines at once on the event loop.
+    private func frame(context: ChannelHandlerContext) {
+        guard var buffer = unread else { return }
+        unread = nil
+        var count = 0
+        var malformed = false
+        let consumed = buffer.withUnsafeReadableBytes { bytes in
+            framer.feed(bytes, until: { event in
+                if case .malformed = event {
+                    serving.listenerMetrics.badRequests.increment()
+                    malformed = true
+                }
                 serving.listenerMetrics.requests.increment()
                 answers += PolicyAnswer.response(answerer.answer(event))
-            }
+                count += 1
+                return !malformed && count < Self.maxRequestsAtOnce
+            }) - bytes.startIndex
         }
-        let busy = framer.hasPartialRequest
+        buffer.moveReaderIndex(forwardBy: consumed)
+        if !malformed && buffer.readableBytes > 0 { unread = buffer }
+        let busy = isBusy
         if busy != reportedBusy || !answers.isEmpty {
             reportedBusy = busy
             reportIdle(busy ? nil : .now())
@@ -104,10 +140,45 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
         var out = context.channel.allocator.buffer(capacity: answers.utf8.count)
         out.writeString(answers)
         answers.removeAll(keepingCapacity: true)
-        context.write(wrapOutboundOut(out), promise: nil)
         deadline = .now() + serving.timeout
-        if quiescing && !framer.hasPartialRequest { closeAfterFlush(context: context) }
+        if malformed {
+            // smtpd never sends a malformed request: the peer is not smtpd, or it speaks another protocol. The request
+            // is answered (on_error's answer) and the connection closed, so junk cannot be multiplied into answers
+            // and log lines; smtpd, should it ever be the peer, reconnects for its next request.
+            context.write(wrapOutboundOut(out), promise: nil)
+            closeAfterFlush(context: context)
+            return
+        }
+        guard unread != nil else {
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            if (quiescing || inputEnded) && !busy { closeAfterFlush(context: context) }
+            return
+        }
+        waitingForAnswers = true
+        context.writeAndFlush(wrapOutboundOut(out)).assumeIsolated().whenComplete { [self] result in
+            waitingForAnswers = false
+            guard case .success = result, context.channel.isActive, !closedByUs else { return }
+            frame(context: context)
+            guard !waitingForAnswers else { return }
+            if readHeld {
+                readHeld = false
+                context.read()
+            }
+            if inputEnded && !closedByUs {
+                // What the peer sent before closing its side is answered now.
+                if framer.hasPartialRequest { answerer.peerClosedMidRequest() }
+                closeAfterFlush(context: context)
+            }
+        }
     }
+
+    /// Holds reading while read bytes wait for earlier answers to be written (see `frame`).
+    public func read(context: ChannelHandlerContext) {
+        if waitingForAnswers { readHeld = true } else { context.read() }
+    }
+
+    /// A request half read, or bytes read and not yet framed.
+    private var isBusy: Bool { framer.hasPartialRequest || unread != nil }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
@@ -128,10 +199,12 @@ public final class PolicyChannelHandler: ChannelInboundHandler {
         case is ChannelShouldQuiesceEvent:
             quiescing = true
             // A request half read is answered first; an idle connection has nothing in flight.
-            if !framer.hasPartialRequest { closeAfterFlush(context: context) }
+            if !isBusy { closeAfterFlush(context: context) }
         case ChannelEvent.inputClosed:
             // The peer is done sending (with allowRemoteHalfClosure): what it sent is answered, then the connection
             // closes. A request it left unfinished gets no answer.
+            inputEnded = true
+            guard !waitingForAnswers else { return }
             if framer.hasPartialRequest { answerer.peerClosedMidRequest() }
             closeAfterFlush(context: context)
         default:

@@ -173,21 +173,50 @@ struct PolicyListenerTests {
                  logged: "attribute line 3 is not UTF-8"),
     ]
 
-    @Test("bad input is logged and answered with on_error's answer; the connection and the others go on", arguments: badInputs)
+    @Test("bad input is logged and answered with on_error's answer, then the connection closes; the others go on",
+          arguments: badInputs)
     func badInput(_ input: BadInput) throws {
         let running = try RunningListener()
         let other = try running.client()
         let client = try running.client()
         try client.send(input.bytes)
         #expect(try client.answer() == onError)
-        try client.send(PolicyClient.request(imcea))
-        #expect(try client.answer() == reject)
+        #expect(try client.answer() == nil)
         try other.send(PolicyClient.request("alice@corp.example"))
         #expect(try other.answer() == "DUNNO")
         #expect(running.lines.all.contains { $0.hasPrefix("error: ") && $0.contains("bad policy request: \(input.logged); answering on_error") },
                 "\(running.lines.all)")
         #expect(running.registry.value("relayguard_policy_bad_requests_total") == 1)
         #expect(running.registry.value(#"relayguard_errors_total{kind="undecidable"}"#) == 1)
+    }
+
+    @Test("pipelined bad requests: the first is answered and logged, the rest are not read")
+    func pipelinedBadRequests() throws {
+        let running = try RunningListener()
+        let client = try running.client()
+        // "a\n\n" is a whole malformed request: 20 000 of them fit in one 64 KiB read.
+        try client.send(String(repeating: "a\n\n", count: 20_000) + PolicyClient.request(imcea))
+        #expect(try client.answer() == onError)
+        #expect(try client.answer() == nil)
+        #expect(running.lines.all.filter { $0.contains("bad policy request") }.count == 1, "\(running.lines.all.prefix(5))")
+        #expect(running.registry.value("relayguard_policy_bad_requests_total") == 1)
+        #expect(running.registry.value("relayguard_policy_requests_total") == 1)
+    }
+
+    @Test("500 good requests in one write are all answered, in order, a few at a time")
+    func pipelinedGoodRequests() throws {
+        let running = try RunningListener()
+        let client = try running.client()
+        let recipients = (0..<500).map { $0 % 3 == 0 ? imcea : "user\($0)@corp.example" }
+        try client.send(recipients.map { PolicyClient.request($0) }.joined())
+        for (index, recipient) in recipients.enumerated() {
+            let answer = try client.answer()
+            #expect(answer == (recipient == imcea ? reject : "DUNNO"), "answer \(index)")
+            if answer == nil { break }
+        }
+        #expect(running.registry.value("relayguard_policy_requests_total") == 500)
+        try client.send(PolicyClient.request(imcea))
+        #expect(try client.answer() == reject)
     }
 
     @Test("a request that never ends is closed after policy_timeout, with a log line; another connection is served")

@@ -155,21 +155,6 @@ public final class PolicyListener: Sendable {
     }
 }
 
-/// One log line for the first event, then at most one a second with the count since: a flood of connections must
-/// not become a flood of log lines.
-struct LogThrottle {
-    private var since = 0
-    private var last: NIODeadline?
-
-    /// Counts one event; returns how many to report now, or nil to stay quiet.
-    mutating func count(now: NIODeadline) -> Int? {
-        since += 1
-        if let last, now - last < .seconds(1) { return nil }
-        defer { since = 0; last = now }
-        return since
-    }
-}
-
 /// The initializer's refusal; it never leaves ServerBootstrap.
 struct PolicyConnectionRefused: Error {}
 
