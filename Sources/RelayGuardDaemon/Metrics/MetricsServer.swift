@@ -3,6 +3,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PolicyFrontEnd
 import Prometheus
 import RelayGuardConfig
 import RelayGuardCore
@@ -20,14 +21,20 @@ public final class MetricsServer: Sendable {
     /// Prometheus sends its request at once and scrapes with a 10 s timeout by default; a client that cannot manage
     /// in 2 s is dropped.
     static let requestDeadline: TimeAmount = .seconds(2)
+    /// Connections served at once; more are closed at accept. A Prometheus server or two scrape one connection at a
+    /// time; the cap keeps anyone who reaches the port from holding descriptors the policy listener needs.
+    public static let defaultMaxConnections = 16
+    private let maxConnections: Int
     /// The address `metrics_listen` names.
     public let boundDescription: String
     private let running = Locked<(group: MultiThreadedEventLoopGroup, channel: any Channel)?>(nil)
 
     /// Binds and listens; call before dropping privileges. Serving starts with `start()`.
-    public init(address: ListenSocket, registry: PrometheusCollectorRegistry, logger: Logger? = nil) throws(MetricsServerError) {
+    public init(address: ListenSocket, registry: PrometheusCollectorRegistry, logger: Logger? = nil,
+                maxConnections: Int = defaultMaxConnections) throws(MetricsServerError) {
         self.registry = registry
         self.logger = logger
+        self.maxConnections = maxConnections
         guard !address.isUnix else {
             throw MetricsServerError(operation: "configuration", detail: "\(address) is not an inet address")
         }
@@ -48,6 +55,8 @@ public final class MetricsServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = registry
         let logger = logger
+        let maxConnections = maxConnections
+        let open = Locked((count: 0, refusals: LogThrottle()))
         do {
             let channel = try ServerBootstrap(group: group)
                 .serverChannelInitializer { channel in
@@ -56,7 +65,20 @@ public final class MetricsServer: Sendable {
                     }
                 }
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    let accepted = open.withLock { open in
+                        guard open.count < maxConnections else { return false }
+                        open.count += 1
+                        return true
+                    }
+                    guard accepted else {
+                        if let count = open.withLock({ $0.refusals.count(now: .now()) }) {
+                            logger?.warning("metrics: \(maxConnections) connections open: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
+                        }
+                        // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
+                        return channel.eventLoop.makeFailedFuture(MetricsConnectionRefused())
+                    }
+                    channel.closeFuture.whenComplete { _ in open.withLock { $0.count -= 1 } }
+                    return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
                             MetricsHTTPHandler(registry: registry, deadline: Self.requestDeadline))
@@ -81,6 +103,9 @@ public final class MetricsServer: Sendable {
     /// The port actually bound (for tests that ask for port 0).
     var port: Int? { running.withLock { $0?.channel.localAddress?.port } }
 }
+
+/// The initializer's refusal; it never leaves ServerBootstrap.
+struct MetricsConnectionRefused: Error {}
 
 /// Why the metrics listener could not start; the detail names the system call and the address.
 public struct MetricsServerError: Error, CustomStringConvertible {
@@ -110,6 +135,7 @@ private final class MetricsAcceptErrorLogger: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !(error is MetricsConnectionRefused) else { return context.fireErrorCaught(error) }
         logger?.warning("metrics: accept failed (\(error)), retrying")
         context.fireErrorCaught(error)
     }
