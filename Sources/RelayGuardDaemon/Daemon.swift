@@ -19,8 +19,9 @@ public enum Daemon {
     ///
     /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed
     ///   (`SocketAsAccountError` when the service account could not bind the unix socket), or `MilterStoppedError`
-    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the exit status is not 0 and
-    ///   a supervisor restarts it.
+    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, or `PolicyListenerStoppedError`
+    ///   when the policy listener stopped accepting on its own, so that the exit status is not 0 and a supervisor
+    ///   restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
         if case .drop(let account) = privileges, let path {
@@ -86,7 +87,15 @@ public enum Daemon {
 
         SignalRelay.setBlocked(false)
         var stopping = false
+        var policyListenerClosed = false
         while case let signal = SignalRelay.next(), signal != SignalRelay.milterReturned {
+            if signal == SignalRelay.policyListenerClosed {
+                // The milter is stopped too: a restart brings both back, and half a service must not look alive.
+                if !stopping { MilterServer.stop() }
+                stopping = true
+                policyListenerClosed = true
+                continue
+            }
             switch Int32(signal) {
             case SIGHUP, SIGUSR1:
                 reloader.reload()
@@ -102,6 +111,7 @@ public enum Daemon {
         SignalRelay.setBlocked(true)
         policyListener.withLock { $0 }?.stop()
         if let error = outcome.withLock({ $0 }) { throw error }
+        if policyListenerClosed { throw PolicyListenerStoppedError() }
         guard stopping else {
             logger.error("libmilter stopped without a SIGTERM or SIGINT to relayguard: exiting with an error so that it is restarted")
             throw MilterStoppedError()

@@ -313,6 +313,32 @@ struct PolicyListenerTests {
         #expect(try fourth.answer() == reject)
     }
 
+    @Test("the listening socket failing (accept: EINVAL) is reported through onClosed and logged; stop is not")
+    func listenerClosedOnItsOwn() throws {
+        let (logger, lines) = RecordingLogHandler.logger()
+        let serving = PolicyServing(store: PolicyStore(Policy()), logger: logger, metrics: RelayGuardMetrics(),
+                                    listenerMetrics: PolicyListenerMetrics(), timeout: .seconds(330))
+        let address = ListenSocket.inet(port: 0, host: "127.0.0.1")
+        let closed = Locked(0)
+        let descriptor = try ListeningSocket.open(address, mode: 0o660, key: "policy_socket")
+        let failing = try PolicyListener(descriptor: descriptor, address: address, serving: serving, maxConnections: 10,
+                                         onClosed: { closed.withLock { $0 += 1 } })
+        // On Linux, shutdown of a listening socket makes accept fail with EINVAL, which NIO does not retry.
+        #expect(shutdown(descriptor, Int32(SHUT_RDWR)) == 0)
+        try eventually("onClosed") { closed.withLock { $0 } == 1 }
+        #expect(lines.all.contains {
+            $0.hasPrefix("error: policy_socket inet:") && $0.hasSuffix("the listener closed while relayguard was not stopping: exiting so that it is restarted")
+        }, "\(lines.all)")
+        failing.stop(grace: .milliseconds(100))
+
+        let stoppedClosed = Locked(0)
+        let stopped = try PolicyListener(address: address, socketMode: 0o660, serving: serving, maxConnections: 10,
+                                         onClosed: { stoppedClosed.withLock { $0 += 1 } })
+        stopped.stop(grace: .milliseconds(100))
+        #expect(stoppedClosed.withLock { $0 } == 0)
+        #expect(closed.withLock { $0 } == 1)
+    }
+
     @Test("a reload between two requests on one connection changes the second answer")
     func reloadReachesNextRequest() throws {
         let running = try RunningListener(policy: policyA)

@@ -43,9 +43,11 @@ public final class PolicyListener: Sendable {
         var idleSince: NIODeadline?
     }
 
-    /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`.
+    /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`. `onClosed` is called
+    /// (on an event loop) if the listening socket closes before `beginStop`: an `accept` error NIO does not retry
+    /// ends it, and a policy service that no longer accepts must not go on looking alive.
     init(descriptor: Int32, address: ListenSocket, serving: PolicyServing, maxConnections: Int,
-         threads: Int = System.coreCount) throws {
+         threads: Int = System.coreCount, onClosed: @escaping @Sendable () -> Void = {}) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let state = Locked(Connections())
         let logger = serving.logger
@@ -53,7 +55,8 @@ public final class PolicyListener: Sendable {
             serverChannel = try ServerBootstrap(group: group)
                 .serverChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(AcceptErrorLogger(logger: logger, address: address))
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptErrorLogger(logger: logger, label: "policy_socket \(address)", refusal: PolicyConnectionRefused.self))
                     }
                 }
                 .childChannelInitializer { channel in
@@ -108,6 +111,11 @@ public final class PolicyListener: Sendable {
             try? group.syncShutdownGracefully()
             throw error
         }
+        serverChannel.closeFuture.whenComplete { _ in
+            guard !state.withLock({ $0.stopping }) else { return }
+            logger.error("policy_socket \(address): the listener closed while relayguard was not stopping: exiting so that it is restarted")
+            onClosed()
+        }
         self.group = group
         self.state = state
         self.logger = logger
@@ -116,9 +124,10 @@ public final class PolicyListener: Sendable {
 
     /// Opens `address` (as the caller: root's caller wraps this in `Privileges.asAccount` for a unix socket) and
     /// serves it. For tests and for `relayguard run` once privileges are dropped.
-    convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int) throws {
+    convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int,
+                     onClosed: @escaping @Sendable () -> Void = {}) throws {
         try self.init(descriptor: ListeningSocket.open(address, mode: socketMode, key: "policy_socket"), address: address, serving: serving,
-                      maxConnections: maxConnections)
+                      maxConnections: maxConnections, onClosed: onClosed)
     }
 
     /// The address the kernel bound (the port when `policy_socket` asked for port 0, in tests).
@@ -130,11 +139,11 @@ public final class PolicyListener: Sendable {
     /// Stops accepting and asks every connection to close once it has answered the request it is reading (an idle
     /// one closes at once). Returns at once; `stop` waits.
     public func beginStop() {
-        serverChannel.close(promise: nil)
         let open = state.withLock { connections in
             connections.stopping = true
             return connections.open.values.map(\.channel)
         }
+        serverChannel.close(promise: nil)
         for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
@@ -157,24 +166,3 @@ public final class PolicyListener: Sendable {
 
 /// The initializer's refusal; it never leaves ServerBootstrap.
 struct PolicyConnectionRefused: Error {}
-
-/// Logs what goes wrong on the listening socket (accept failing with EMFILE, ...). NIO's `AcceptBackoffHandler`
-/// pauses accepting for a second after such an error, so this logs at most about once a second.
-private final class AcceptErrorLogger: ChannelInboundHandler {
-    typealias InboundIn = any Channel
-    typealias InboundOut = any Channel
-    let logger: Logger
-    let address: ListenSocket
-
-    init(logger: Logger, address: ListenSocket) {
-        self.logger = logger
-        self.address = address
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !(error is PolicyConnectionRefused) {
-            logger.warning("policy_socket \(address): \(error); accepting again shortly")
-        }
-        context.fireErrorCaught(error)
-    }
-}

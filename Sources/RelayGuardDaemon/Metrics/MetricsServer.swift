@@ -61,7 +61,8 @@ public final class MetricsServer: Sendable {
             let channel = try ServerBootstrap(group: group)
                 .serverChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(MetricsAcceptErrorLogger(logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptErrorLogger(logger: logger, label: "metrics_listen", refusal: MetricsConnectionRefused.self))
                     }
                 }
                 .childChannelInitializer { channel in
@@ -121,22 +122,5 @@ public enum MetricsExport {
         let server = try MetricsServer(address: address, registry: registry, logger: logger)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return server
-    }
-}
-
-/// Logs an `accept` failure (out of descriptors, ...); NIO's `AcceptBackoffHandler` then pauses accepting for a
-/// second, so the endpoint comes back once the cause passes, and this logs about once a second at most.
-private final class MetricsAcceptErrorLogger: ChannelInboundHandler {
-    typealias InboundIn = any Channel
-    let logger: Logger?
-
-    init(logger: Logger?) {
-        self.logger = logger
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !(error is MetricsConnectionRefused) else { return context.fireErrorCaught(error) }
-        logger?.warning("metrics: accept failed (\(error)), retrying")
-        context.fireErrorCaught(error)
     }
 }
