@@ -34,14 +34,7 @@ public enum Daemon {
         try SignalRelay.install()
 
         let daemon = configuration.daemon
-        if daemon.log == .syslog { LineLogHandler.openSyslog(facility: daemon.syslogFacility) }
-        let level = Logger.Level(rawValue: daemon.logLevel.rawValue) ?? .info
-        let target: LineLogHandler.Target = daemon.log == .syslog ? .syslog : .stderr
-        let logger = {
-            var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
-            logger.logLevel = level
-            return logger
-        }()
+        let logger = LineLogHandler.logger(daemon)
 
         for warning in configuration.warnings { logger.warning("\(warning)") }
         // Bound before privileges drop; counters made after the backend is bootstrapped.
@@ -157,9 +150,11 @@ public enum Daemon {
     }
 }
 
-/// `smfi_opensocket` failed while binding as the service account: the account, not root, needs the directory.
+/// A unix socket (the milter's through `smfi_opensocket`, or a `ListeningSocket`) could not be created in its
+/// directory by the service account: the account, not root, needs the directory.
 public struct SocketAsAccountError: Error, CustomStringConvertible {
-    public let underlying: MilterError
+    /// `MilterError` or `ListeningSocketError`.
+    public let underlying: any Error
     public let user: String
 
     public var description: String {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import RelayGuardConfig
 import RelayGuardCore
 
 /// A swift-log backend that writes one line per message, as mail admins read them: to stderr
@@ -155,5 +156,18 @@ public struct LineLogHandler: LogHandler {
         case .error: LOG_ERR
         case .critical: LOG_CRIT
         }
+    }
+}
+
+extension LineLogHandler {
+    /// The logger `log`, `syslog_facility` and `log_level` describe (syslog opened when it is the target), for
+    /// `relayguard run` and `relayguard policy`; `forceSyslog` sends the lines to syslog whatever `log` says.
+    static func logger(_ daemon: DaemonSettings, forceSyslog: Bool = false) -> Logger {
+        let target: Target = daemon.log == .syslog || forceSyslog ? .syslog : .stderr
+        if target == .syslog { openSyslog(facility: daemon.syslogFacility) }
+        let level = Logger.Level(rawValue: daemon.logLevel.rawValue) ?? .info
+        var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
+        logger.logLevel = level
+        return logger
     }
 }

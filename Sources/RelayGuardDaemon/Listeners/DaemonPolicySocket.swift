@@ -20,9 +20,8 @@ extension Daemon {
         }
         do {
             return try Privileges.asAccount(account) { try ListeningSocket.open(address, mode: daemon.socketMode, key: "policy_socket") }
-        } catch var error as ListeningSocketError where error.operation == "bind" {
-            error.hint = "the socket is created as user \(account.name), so its directory must be writable by \(account.name)"
-            throw error
+        } catch let error as ListeningSocketError where error.inDirectory {
+            throw SocketAsAccountError(underlying: error, user: account.name)
         }
     }
 

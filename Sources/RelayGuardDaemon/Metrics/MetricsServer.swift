@@ -36,12 +36,12 @@ public final class MetricsServer: Sendable {
         self.logger = logger
         self.maxConnections = maxConnections
         guard !address.isUnix else {
-            throw MetricsServerError(operation: "configuration", detail: "\(address) is not an inet address")
+            throw .notInet(address)
         }
         do {
             descriptor = try ListeningSocket.open(address, mode: 0o660, key: "metrics_listen")
         } catch {
-            throw MetricsServerError(operation: error.operation ?? "configuration", detail: "\(error.reasonText)")
+            throw .socket(error)
         }
         boundDescription = switch address {
         case .inet(let port, let host): "\(host.isEmpty ? "0.0.0.0" : host):\(port)"
@@ -108,11 +108,19 @@ public final class MetricsServer: Sendable {
 /// The initializer's refusal; it never leaves ServerBootstrap.
 struct MetricsConnectionRefused: Error {}
 
-/// Why the metrics listener could not start; the detail names the system call and the address.
-public struct MetricsServerError: Error, CustomStringConvertible {
-    public let operation: String
-    public let detail: String
-    public var description: String { "metrics_listen: \(detail)" }
+/// Why the metrics listener could not start.
+public enum MetricsServerError: Error, CustomStringConvertible {
+    /// `metrics_listen` named a unix socket.
+    case notInet(ListenSocket)
+    /// Opening the socket failed: the system call, its errno and the address.
+    case socket(ListeningSocketError)
+
+    public var description: String {
+        switch self {
+        case .notInet(let address): "metrics_listen: \(address) is not an inet address"
+        case .socket(let error): error.description
+        }
+    }
 }
 
 /// Bootstraps swift-metrics with a Prometheus registry and binds the HTTP listener. Once per process.
