@@ -17,8 +17,9 @@ public enum Daemon {
     /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
     /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
     ///
-    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed
-    ///   (`SocketAsAccountError` when the service account could not bind the unix socket), or `MilterStoppedError`
+    /// - Throws: `StartRefusal` for a setting it will not run with; `SystemCallError`, `MilterError`,
+    ///   `ListeningSocketError` (policy_socket) or `MetricsServerError` for what failed (`SocketAsAccountError` when
+    ///   the service account could not create a unix socket in its directory); or `MilterStoppedError`
     ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, or `PolicyListenerStoppedError`
     ///   when the policy listener stopped accepting on its own, so that the exit status is not 0 and a supervisor
     ///   restarts it.

@@ -106,7 +106,7 @@ public struct LineLogHandler: LogHandler {
 
     /// UTC `second` as `2026-11-29T18:00:00Z` (what `Date().formatted(.iso8601)` prints), appended as bytes. Plain
     /// arithmetic: no lock, no allocation, no libc call, so the threads logging decisions never wait on each other here
-    /// (a per-second cache behind a mutex did, at concurrency 100). Days to a civil date as in Howard Hinnant's
+    /// (a shared cache would need a lock that every decision line takes). Days to a civil date as in Howard Hinnant's
     /// `civil_from_days`: years of 400 days-cycles, March-based months so February comes last.
     static func appendTimestamp(_ second: Int, to line: inout LineBuffer) {
         let days = second >= 0 ? second / 86_400 : (second - 86_399) / 86_400

@@ -51,7 +51,8 @@ enum ListeningSocket {
 
     private static func openUnix(_ path: String, mode: UInt16, _ context: Context) throws(ListeningSocketError) -> Int32 {
         var status = stat()
-        // lstat: a symbolic link at the path is not a stale socket of ours; bind refuses it (EADDRINUSE) below.
+        // lstat, not stat: a symbolic link at the path is refused by the type check below (it is no socket), never
+        // followed to unlink what it points to.
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else {
                 throw context.refused("\(path) exists and is not a socket; only a stale socket is replaced there, so "

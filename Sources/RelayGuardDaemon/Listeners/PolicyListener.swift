@@ -122,8 +122,8 @@ public final class PolicyListener: Sendable {
         self.address = address
     }
 
-    /// Opens `address` (as the caller: root's caller wraps this in `Privileges.asAccount` for a unix socket) and
-    /// serves it. For tests and for `relayguard run` once privileges are dropped.
+    /// Opens `address` as the calling user and serves it. For tests: `relayguard run` opens the socket before the
+    /// privilege drop (`Daemon.openPolicySocket`, a unix one as the service account) and serves the descriptor.
     convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int,
                      onClosed: @escaping @Sendable () -> Void = {}) throws {
         try self.init(descriptor: ListeningSocket.open(address, mode: socketMode, key: "policy_socket"), address: address, serving: serving,
