@@ -43,7 +43,8 @@ let package = Package(
         // relayguard.conf: text to validated settings, errors with file:line.
         .target(name: "RelayGuardConfig", dependencies: ["RelayPolicy"]),
         // The front-end-neutral core: policy snapshots and their reload, the decision's log line and metrics. No C, no
-        // sockets, no system calls: `explain` and both front ends use it.
+        // sockets, no signals or privileges: its only I/O is the reloader reading the config files (through
+        // RelayGuardConfig). `explain` and both front ends use it.
         .target(
             name: "RelayGuardCore",
             dependencies: [

@@ -39,32 +39,37 @@ public struct PolicyRequestFramer: Sendable {
 
     /// Reads `bytes`, calling `emit` for every request an empty line completes, in order.
     ///
-    /// The scan runs over contiguous bytes (`feed(buffer:_:)`): this method is generic and not inlinable, so a
+    /// The scan runs over contiguous bytes (`feed(buffer:until:)`): this method is generic and not inlinable, so a
     /// caller in another module would otherwise walk its collection through unspecialised generic calls, byte by byte.
     public mutating func feed(_ bytes: some Collection<UInt8>, _ emit: (Event) -> Void) {
-        let scanned: Void? = bytes.withContiguousStorageIfAvailable { feed(buffer: $0, emit) }
+        let scanned: Int? = bytes.withContiguousStorageIfAvailable { feed(buffer: $0, until: { emit($0); return true }) }
         if scanned == nil {
-            Array(bytes).withUnsafeBufferPointer { feed(buffer: $0, emit) }
+            _ = Array(bytes).withUnsafeBufferPointer { feed(buffer: $0, until: { emit($0); return true }) }
         }
     }
 
-    /// `feed(_:_:)` over raw bytes in memory, such as a NIO `ByteBuffer`'s readable bytes.
-    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Event) -> Void) {
-        bytes.withMemoryRebound(to: UInt8.self) { feed(buffer: $0, emit) }
+    /// `feed(buffer:until:)` over raw bytes in memory, such as a NIO `ByteBuffer`'s readable bytes.
+    @discardableResult
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, until emit: (Event) -> Bool) -> Int {
+        bytes.withMemoryRebound(to: UInt8.self) { feed(buffer: $0, until: emit) }
     }
 
-    /// `feed(_:_:)` over bytes in memory.
-    public mutating func feed(buffer: UnsafeBufferPointer<UInt8>, _ emit: (Event) -> Void) {
+    /// Reads `buffer` until `emit`, called for every request an empty line completes, returns false; returns the
+    /// offset where it stopped (`buffer.count` when all was read), so that a caller can bound the requests it frames
+    /// at once.
+    @discardableResult
+    public mutating func feed(buffer: UnsafeBufferPointer<UInt8>, until emit: (Event) -> Bool) -> Int {
         var start = 0
         while start < buffer.count {
             guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
                 append(UnsafeBufferPointer(rebasing: buffer[start...]))
-                return
+                return buffer.count
             }
             append(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
             start = newline + 1
-            if let event = endLine() { emit(event) }
+            if let event = endLine(), !emit(event) { return start }
         }
+        return start
     }
 
     /// Convenience for tests and small inputs: the events `bytes` completes.

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PolicyDelegation
 import RelayGuardCore
 import RelayPolicy
@@ -17,12 +18,19 @@ public struct PolicyAnswerer: Sendable {
     let metrics: RelayGuardMetrics
     /// The `session=` of the log lines: one per connection.
     let session: UInt64
+    /// A listener's throttle for the bad-request error line, shared by its connections; nil: every one is logged.
+    let badRequestLines: Locked<LogThrottle>?
 
     public init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(), session: UInt64) {
+        self.init(store: store, logger: logger, metrics: metrics, session: session, badRequestLines: nil)
+    }
+
+    init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics, session: UInt64, badRequestLines: Locked<LogThrottle>?) {
         self.store = store
         self.logger = logger
         self.metrics = metrics
         self.session = session
+        self.badRequestLines = badRequestLines
     }
 
     /// The `action=` value for one framed request (`PolicyAnswer.response` makes it the lines to write), after
@@ -54,7 +62,12 @@ public struct PolicyAnswerer: Sendable {
 
     /// `on_error`'s answer for a request that cannot be read, and a line saying why.
     private func malformed(_ error: PolicyRequestError, request: PolicyRequest) -> String {
-        logger.error("\(request.queueID ?? "NOQUEUE"): session=\(session) frontend=policy: bad policy request: \(error); answering on_error")
+        // Throttled where many connections could each send one: junk must not become a flood of lines.
+        let count = badRequestLines.map { throttle in throttle.withLock { $0.count(now: .now()) } } ?? 1
+        if let count {
+            let more = count > 1 ? " (and \(count - 1) more since the last such line)" : ""
+            logger.error("\(request.queueID ?? "NOQUEUE"): session=\(session) frontend=policy: bad policy request: \(error); answering on_error\(more)")
+        }
         let snapshot = store.snapshot
         return finish(snapshot.undecidable(AddressDecoder.decode(request.recipient)), snapshot: snapshot, request: request)
     }

@@ -144,6 +144,12 @@ public struct Configuration: Sendable {
                 "metrics_listen = \(given["metrics_listen"]?.value ?? "\(metrics)") listens on every address: anyone who can "
                 + "reach the port reads the counters; name the address, e.g. \(metrics.onLoopback)", severity: .warning))
         }
+        if let policySocket = daemon.policySocket, policySocket.isWildcard {
+            diagnostics.append(ConfigDiagnostic(file: file, line: line("policy_socket"), message:
+                "policy_socket = \(given["policy_socket"]?.value ?? "\(policySocket)") listens on every address: anyone who can "
+                + "reach the port asks for decisions and takes policy_max_connections places; name the address, e.g. "
+                + "\(policySocket.onLoopback), or use a unix socket", severity: .warning))
+        }
         if !daemon.serveMilter && daemon.policySocket == nil {
             diagnostics.append(ConfigDiagnostic(file: file, line: line("socket"), message:
                 "socket = none needs policy_socket: relayguard run would serve nothing"))

@@ -1,4 +1,5 @@
-/// The `socket` setting, in libmilter's spelling: `inet:PORT@HOST`, `inet6:PORT@[ADDR]`, `unix:/path`, `local:/path`.
+/// A listening address as `socket`, `policy_socket` and `metrics_listen` write it (libmilter's syntax, kept for
+/// all three): `inet:PORT@HOST`, `inet6:PORT@[ADDR]`, `unix:/path`, `local:/path`.
 public enum ListenSocket: Sendable, Equatable, CustomStringConvertible {
     case inet(port: UInt16, host: String)
     case inet6(port: UInt16, host: String)
@@ -43,7 +44,8 @@ public enum ListenSocket: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The string libmilter's `smfi_setconn` takes.
+    /// The address as the config writes it, for messages (the Milter target's `MilterListenAddress` renders the
+    /// string `smfi_setconn` takes).
     public var description: String {
         switch self {
         case .inet(let port, let host): host.isEmpty ? "inet:\(port)" : "inet:\(port)@\(host)"

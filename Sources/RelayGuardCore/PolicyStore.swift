@@ -3,8 +3,10 @@ import RelayPolicy
 /// The policy in force, swapped whole on reload.
 ///
 /// A reload builds and validates the new policy off to the side, then `replace` swaps one reference under the lock.
-/// Sessions take the current snapshot once, at connect, and keep it to the end, so a session in progress never sees
-/// two policies and RCPT decisions never touch the lock.
+/// A milter session takes the current snapshot once, at connect, and keeps it to the end, so a session in progress
+/// never sees two policies and its RCPT decisions never touch the lock. The policy front end takes it per request
+/// (`PolicyAnswerer`): smtpd keeps a policy connection across many SMTP sessions, and one request decides one
+/// recipient.
 public final class PolicyStore: Sendable {
     /// One policy and the reload generation that installed it (0 at start).
     public final class Snapshot: Sendable {
@@ -36,10 +38,11 @@ public final class PolicyStore: Sendable {
         current = Locked(Snapshot(policy: policy, generation: 0))
     }
 
-    /// The snapshot new sessions use.
+    /// The policy in force now: for a new milter session, or for one policy request.
     public var snapshot: Snapshot { current.withLock { $0 } }
 
-    /// Installs `policy` for sessions that start from now on; returns its generation.
+    /// Installs `policy` for milter sessions that start and policy requests that arrive from now on; returns its
+    /// generation.
     @discardableResult
     public func replace(with policy: Policy) -> Int {
         current.withLock { snapshot in

@@ -17,10 +17,12 @@ public enum Daemon {
     /// Threads: libmilter runs on a thread of its own (`smfi_main` and its signal and worker threads); the calling
     /// thread, which must be the main thread, takes the signals (`SignalRelay`) and reloads or stops.
     ///
-    /// - Throws: `StartRefusal` for a setting it will not run with, `SystemCallError` or `MilterError` for what failed
-    ///   (`SocketAsAccountError` when the service account could not bind the unix socket), or `MilterStoppedError`
-    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, so that the exit status is not 0 and
-    ///   a supervisor restarts it.
+    /// - Throws: `StartRefusal` for a setting it will not run with; `SystemCallError`, `MilterError`,
+    ///   `ListeningSocketError` (policy_socket) or `MetricsServerError` for what failed (`SocketAsAccountError` when
+    ///   the service account could not create a unix socket in its directory); or `MilterStoppedError`
+    ///   when libmilter stopped without a SIGTERM or SIGINT reaching this thread, or `PolicyListenerStoppedError`
+    ///   when the policy listener stopped accepting on its own, so that the exit status is not 0 and a supervisor
+    ///   restarts it.
     public static func run(configuration: Configuration, path: String?, allowRoot: Bool = false) throws {
         let privileges = try Privileges.plan(user: configuration.daemon.user, allowRoot: allowRoot)
         if case .drop(let account) = privileges, let path {
@@ -33,14 +35,7 @@ public enum Daemon {
         try SignalRelay.install()
 
         let daemon = configuration.daemon
-        if daemon.log == .syslog { LineLogHandler.openSyslog(facility: daemon.syslogFacility) }
-        let level = Logger.Level(rawValue: daemon.logLevel.rawValue) ?? .info
-        let target: LineLogHandler.Target = daemon.log == .syslog ? .syslog : .stderr
-        let logger = {
-            var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
-            logger.logLevel = level
-            return logger
-        }()
+        let logger = LineLogHandler.logger(daemon)
 
         for warning in configuration.warnings { logger.warning("\(warning)") }
         // Bound before privileges drop; counters made after the backend is bootstrapped.
@@ -86,7 +81,15 @@ public enum Daemon {
 
         SignalRelay.setBlocked(false)
         var stopping = false
+        var policyListenerClosed = false
         while case let signal = SignalRelay.next(), signal != SignalRelay.milterReturned {
+            if signal == SignalRelay.policyListenerClosed {
+                // The milter is stopped too: a restart brings both back, and half a service must not look alive.
+                if !stopping { MilterServer.stop() }
+                stopping = true
+                policyListenerClosed = true
+                continue
+            }
             switch Int32(signal) {
             case SIGHUP, SIGUSR1:
                 reloader.reload()
@@ -102,6 +105,7 @@ public enum Daemon {
         SignalRelay.setBlocked(true)
         policyListener.withLock { $0 }?.stop()
         if let error = outcome.withLock({ $0 }) { throw error }
+        if policyListenerClosed { throw PolicyListenerStoppedError() }
         guard stopping else {
             logger.error("libmilter stopped without a SIGTERM or SIGINT to relayguard: exiting with an error so that it is restarted")
             throw MilterStoppedError()
@@ -147,9 +151,11 @@ public enum Daemon {
     }
 }
 
-/// `smfi_opensocket` failed while binding as the service account: the account, not root, needs the directory.
+/// A unix socket (the milter's through `smfi_opensocket`, or a `ListeningSocket`) could not be created in its
+/// directory by the service account: the account, not root, needs the directory.
 public struct SocketAsAccountError: Error, CustomStringConvertible {
-    public let underlying: MilterError
+    /// `MilterError` or `ListeningSocketError`.
+    public let underlying: any Error
     public let user: String
 
     public var description: String {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import RelayGuardConfig
 import RelayGuardCore
 
 /// A swift-log backend that writes one line per message, as mail admins read them: to stderr
@@ -105,7 +106,7 @@ public struct LineLogHandler: LogHandler {
 
     /// UTC `second` as `2026-11-29T18:00:00Z` (what `Date().formatted(.iso8601)` prints), appended as bytes. Plain
     /// arithmetic: no lock, no allocation, no libc call, so the threads logging decisions never wait on each other here
-    /// (a per-second cache behind a mutex did, at concurrency 100). Days to a civil date as in Howard Hinnant's
+    /// (a shared cache would need a lock that every decision line takes). Days to a civil date as in Howard Hinnant's
     /// `civil_from_days`: years of 400 days-cycles, March-based months so February comes last.
     static func appendTimestamp(_ second: Int, to line: inout LineBuffer) {
         let days = second >= 0 ? second / 86_400 : (second - 86_399) / 86_400
@@ -155,5 +156,18 @@ public struct LineLogHandler: LogHandler {
         case .error: LOG_ERR
         case .critical: LOG_CRIT
         }
+    }
+}
+
+extension LineLogHandler {
+    /// The logger `log`, `syslog_facility` and `log_level` describe (syslog opened when it is the target), for
+    /// `relayguard run` and `relayguard policy`; `forceSyslog` sends the lines to syslog whatever `log` says.
+    static func logger(_ daemon: DaemonSettings, forceSyslog: Bool = false) -> Logger {
+        let target: Target = daemon.log == .syslog || forceSyslog ? .syslog : .stderr
+        if target == .syslog { openSyslog(facility: daemon.syslogFacility) }
+        let level = Logger.Level(rawValue: daemon.logLevel.rawValue) ?? .info
+        var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
+        logger.logLevel = level
+        return logger
     }
 }

@@ -4,8 +4,14 @@ import Glibc
 import PolicyDelegation
 import PolicyFrontEnd
 
-/// One policy delegation connection on two descriptors (standard input and output under spawn(8)): requests read,
-/// each answered by the policy front end (`PolicyAnswerer`), answers written.
+/// `relayguard policy` when standard input or output is a regular file or a terminal (`relayguard policy <
+/// requests`, typed requests): NIO cannot poll a regular file, and would leave a terminal non-blocking for the shell.
+/// Under spawn(8) (a socket) and on pipes `PolicyPipe` serves instead, with `PolicyChannelHandler`.
+///
+/// Kept as the smallest blocking loop over the same `PolicyRequestFramer` and `PolicyAnswerer`, so the framing and
+/// the answers are the NIO path's; what it leaves out is only what a connection from smtpd needs: no
+/// `policy_timeout`, and a malformed request does not end it (a file of test requests may hold several; the NIO
+/// handler closes the connection, since smtpd never sends one).
 public struct PolicyConnection {
     let answerer: PolicyAnswerer
 

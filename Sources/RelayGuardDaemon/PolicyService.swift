@@ -17,7 +17,10 @@ public enum PolicyService {
     public static func run(configuration: Configuration) throws {
         // A write to a connection smtpd closed must fail with EPIPE, not kill the process mid-log.
         signal(SIGPIPE, SIG_IGN)
-        let logger = makeLogger(configuration.daemon, stderrIsConnection: stderrIsConnection())
+        // `log = stderr` writes to standard error, unless standard error is the connection itself: spawn(8) connects
+        // standard input, output and error to smtpd, which would read a log line as a malformed answer and defer
+        // the recipient. Then the lines go to syslog.
+        let logger = LineLogHandler.logger(configuration.daemon, forceSyslog: stderrIsConnection())
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let store = PolicyStore(configuration.policy)
         let session = UInt64(getpid())
@@ -29,18 +32,6 @@ public enum PolicyService {
                                     listenerMetrics: PolicyListenerMetrics(),
                                     timeout: .seconds(Int64(configuration.daemon.policyTimeout)))
         try PolicyPipe.serve(input: STDIN_FILENO, output: STDOUT_FILENO, serving: serving, session: session)
-    }
-
-    /// `log = stderr` writes to standard error, unless standard error is the connection itself: spawn(8) connects
-    /// standard input, output and error to smtpd, which would read a log line as a malformed answer and defer the
-    /// recipient. Then the lines go to syslog.
-    static func makeLogger(_ daemon: DaemonSettings, stderrIsConnection: Bool) -> Logger {
-        let target: LineLogHandler.Target = daemon.log == .syslog || stderrIsConnection ? .syslog : .stderr
-        if target == .syslog { LineLogHandler.openSyslog(facility: daemon.syslogFacility) }
-        let level = Logger.Level(rawValue: daemon.logLevel.rawValue) ?? .info
-        var logger = Logger(label: "relayguard") { _ in LineLogHandler(target: target, level: level) }
-        logger.logLevel = level
-        return logger
     }
 
     /// True when standard error is the socket standard output is.

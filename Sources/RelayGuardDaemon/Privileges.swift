@@ -5,8 +5,8 @@ import SystemPackage
 
 /// Running as root only as long as it takes to open the socket, as opendkim's `-u` does.
 ///
-/// `relayguard run` started as root with `user = NAME` opens the milter socket (a unix socket as that user, see
-/// `asAccount`) and the metrics listener, then takes the user's supplementary groups, group and uid, in that order
+/// `relayguard run` started as root with `user = NAME` opens the milter socket and `policy_socket` (a unix socket as
+/// that user, see `asAccount`) and the metrics listener, then takes the user's supplementary groups, group and uid, in that order
 /// (after `setuid` it could no longer change groups). Started as root without `user`, it refuses unless `--allow-root`.
 public enum Privileges {
     /// A user from the password database.

@@ -22,6 +22,8 @@ enum SignalRelay {
     static let signals = [SIGHUP, SIGTERM, SIGINT, SIGUSR1]
     /// Written by the milter thread once `MilterServer.run` has returned; no signal has number 0.
     static let milterReturned: UInt8 = 0
+    /// Written by the policy listener when its listening socket closed without a stop; no signal has number 255.
+    static let policyListenerClosed: UInt8 = 255
 
     /// Creates the pipe and installs the handler; the signals must still be blocked in every thread.
     static func install() throws(SystemCallError) {
@@ -56,7 +58,13 @@ enum SignalRelay {
         _ = write(relayWriteEnd, &byte, 1)
     }
 
-    /// The next signal number, or `milterReturned`. Blocks; a handler run meanwhile restarts the read (SA_RESTART).
+    /// Tells the main thread that the policy listener stopped accepting on its own.
+    static func notifyPolicyListenerClosed() {
+        var byte = policyListenerClosed
+        _ = write(relayWriteEnd, &byte, 1)
+    }
+
+    /// The next signal number, `milterReturned` or `policyListenerClosed`. Blocks; a handler run meanwhile restarts the read (SA_RESTART).
     static func next() -> UInt8 {
         var byte: UInt8 = 0
         while read(relayReadEnd, &byte, 1) != 1 {

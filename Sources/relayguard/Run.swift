@@ -25,7 +25,7 @@ struct Run: ParsableCommand {
             // 77 (EX_NOPERM) for a refusal to keep root, 78 (EX_CONFIG) for a config the service account cannot read.
             printError("relayguard: \(refusal)")
             throw ExitCode(refusal.exitStatus)
-        } catch let error as MilterStoppedError {
+        } catch let error where error is MilterStoppedError || error is PolicyListenerStoppedError {
             printError("relayguard: \(error)")
             throw ExitCode(75)  // EX_TEMPFAIL: Restart=on-failure restarts it
         } catch {

@@ -1,7 +1,7 @@
 import RelayGuardConfig
 import Testing
 
-/// `timeout` (libmilter's idle limit) and the `metrics_listen` wildcard warning.
+/// `timeout` (libmilter's idle limit) and the `metrics_listen` and `policy_socket` wildcard warnings.
 struct DaemonLimitsTests {
     static func load(_ text: String) -> (configuration: Configuration?, messages: [String]) {
         do {
@@ -45,6 +45,20 @@ struct DaemonLimitsTests {
         if let warning {
             #expect(warning.hasPrefix("relayguard.conf:1: warning: metrics_listen = \(listen) listens on every address"), "\(warning)")
             #expect(warning.contains(listen.hasPrefix("inet6") ? "inet6:9894@[::1]" : "inet:9894@127.0.0.1"), "\(warning)")
+        }
+    }
+
+    @Test("policy_socket on every address warns; a named address or a unix socket does not",
+          arguments: [("inet:10040", true), ("inet:10040@0.0.0.0", true), ("inet6:10040@[::]", true),
+                      ("inet:10040@127.0.0.1", false), ("inet6:10040@[::1]", false), ("unix:/run/relayguard/policy.sock", false)])
+    func policySocketWildcard(listen: String, warns: Bool) throws {
+        let (configuration, messages) = Self.load("policy_socket = \(listen)\n")
+        #expect(configuration != nil, "\(messages)")
+        let warning = messages.first { $0.contains("listens on every address") }
+        #expect((warning != nil) == warns, "\(messages)")
+        if let warning {
+            #expect(warning.hasPrefix("relayguard.conf:1: warning: policy_socket = \(listen) listens on every address"), "\(warning)")
+            #expect(warning.contains(listen.hasPrefix("inet6") ? "inet6:10040@[::1]" : "inet:10040@127.0.0.1"), "\(warning)")
         }
     }
 }

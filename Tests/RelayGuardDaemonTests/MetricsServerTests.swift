@@ -13,10 +13,11 @@ import Testing
 @Suite("metrics_listen: the HTTP endpoint")
 struct MetricsServerTests {
     /// A server on a kernel-chosen loopback port with one counter at 3.
-    static func start() throws -> (server: MetricsServer, port: UInt16) {
+    static func start(maxConnections: Int = MetricsServer.defaultMaxConnections) throws -> (server: MetricsServer, port: UInt16) {
         let registry = PrometheusCollectorRegistry()
         Counter(label: "relayguard_test_total", factory: PrometheusMetricsFactory(registry: registry)).increment(by: 3)
-        let server = try MetricsServer(address: .inet(port: 0, host: "127.0.0.1"), registry: registry)
+        let server = try MetricsServer(address: .inet(port: 0, host: "127.0.0.1"), registry: registry,
+                                       maxConnections: maxConnections)
         try server.start()
         return (server, UInt16(try #require(server.port)))
     }
@@ -85,5 +86,23 @@ struct MetricsServerTests {
         setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var byte: UInt8 = 0
         #expect(recv(slow, &byte, 1, 0) == 0, "errno \(errno)")
+    }
+
+    @Test("connections over the cap are closed at accept without an answer; a freed place serves a scrape again")
+    func connectionCap() throws {
+        let (server, port) = try Self.start(maxConnections: 4)
+        defer { server.stop() }
+        let scrape = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+        // Four connections that send nothing hold the places (for the 2 s request deadline, ample here).
+        var silent = try (0..<4).map { _ in try PolicyClient(port: port) }
+        #expect(try Self.exchange(scrape, port: port) == "")
+        silent.removeAll()
+        var answered = ""
+        // Polled: the server counts the closed connections out on its event loop (a hang guard, not a timing).
+        for _ in 0..<1000 where !answered.hasPrefix("HTTP/1.1 200 OK") {
+            answered = try Self.exchange(scrape, port: port)
+            usleep(10_000)
+        }
+        #expect(answered.hasPrefix("HTTP/1.1 200 OK"), "\(answered)")
     }
 }

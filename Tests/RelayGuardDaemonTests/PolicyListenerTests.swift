@@ -24,13 +24,14 @@ private final class RunningListener {
     let port: UInt16
 
     init(policy: Policy = Policy(), address: ListenSocket = .inet(port: 0, host: "127.0.0.1"), maxConnections: Int = 1000,
-         timeout: TimeAmount = .seconds(330)) throws {
+         timeout: TimeAmount = .seconds(330), firstRequestTimeout: TimeAmount = PolicyServing.defaultFirstRequestTimeout) throws {
         let (logger, lines) = RecordingLogHandler.logger()
         store = PolicyStore(policy)
         self.lines = lines
         let factory = PrometheusMetricsFactory(registry: registry)
         let serving = PolicyServing(store: store, logger: logger, metrics: RelayGuardMetrics(factory: factory),
-                                    listenerMetrics: PolicyListenerMetrics(factory: factory), timeout: timeout)
+                                    listenerMetrics: PolicyListenerMetrics(factory: factory), timeout: timeout,
+                                    firstRequestTimeout: firstRequestTimeout)
         listener = try PolicyListener(address: address, socketMode: 0o660, serving: serving, maxConnections: maxConnections)
         port = UInt16(listener.localAddress?.port ?? 0)
     }
@@ -172,21 +173,50 @@ struct PolicyListenerTests {
                  logged: "attribute line 3 is not UTF-8"),
     ]
 
-    @Test("bad input is logged and answered with on_error's answer; the connection and the others go on", arguments: badInputs)
+    @Test("bad input is logged and answered with on_error's answer, then the connection closes; the others go on",
+          arguments: badInputs)
     func badInput(_ input: BadInput) throws {
         let running = try RunningListener()
         let other = try running.client()
         let client = try running.client()
         try client.send(input.bytes)
         #expect(try client.answer() == onError)
-        try client.send(PolicyClient.request(imcea))
-        #expect(try client.answer() == reject)
+        #expect(try client.answer() == nil)
         try other.send(PolicyClient.request("alice@corp.example"))
         #expect(try other.answer() == "DUNNO")
         #expect(running.lines.all.contains { $0.hasPrefix("error: ") && $0.contains("bad policy request: \(input.logged); answering on_error") },
                 "\(running.lines.all)")
         #expect(running.registry.value("relayguard_policy_bad_requests_total") == 1)
         #expect(running.registry.value(#"relayguard_errors_total{kind="undecidable"}"#) == 1)
+    }
+
+    @Test("pipelined bad requests: the first is answered and logged, the rest are not read")
+    func pipelinedBadRequests() throws {
+        let running = try RunningListener()
+        let client = try running.client()
+        // "a\n\n" is a whole malformed request: 20 000 of them fit in one 64 KiB read.
+        try client.send(String(repeating: "a\n\n", count: 20_000) + PolicyClient.request(imcea))
+        #expect(try client.answer() == onError)
+        #expect(try client.answer() == nil)
+        #expect(running.lines.all.filter { $0.contains("bad policy request") }.count == 1, "\(running.lines.all.prefix(5))")
+        #expect(running.registry.value("relayguard_policy_bad_requests_total") == 1)
+        #expect(running.registry.value("relayguard_policy_requests_total") == 1)
+    }
+
+    @Test("500 good requests in one write are all answered, in order, a few at a time")
+    func pipelinedGoodRequests() throws {
+        let running = try RunningListener()
+        let client = try running.client()
+        let recipients = (0..<500).map { $0 % 3 == 0 ? imcea : "user\($0)@corp.example" }
+        try client.send(recipients.map { PolicyClient.request($0) }.joined())
+        for (index, recipient) in recipients.enumerated() {
+            let answer = try client.answer()
+            #expect(answer == (recipient == imcea ? reject : "DUNNO"), "answer \(index)")
+            if answer == nil { break }
+        }
+        #expect(running.registry.value("relayguard_policy_requests_total") == 500)
+        try client.send(PolicyClient.request(imcea))
+        #expect(try client.answer() == reject)
     }
 
     @Test("a request that never ends is closed after policy_timeout, with a log line; another connection is served")
@@ -216,31 +246,97 @@ struct PolicyListenerTests {
         #expect(running.registry.value("relayguard_policy_timeouts_total") == 0)
     }
 
-    @Test("policy_max_connections: the next connection is closed at accept with a log line; the others are served")
-    func maxConnections() throws {
+    @Test("a connection that sends nothing is closed after the first-request time, with a log line; one that answered stays")
+    func silentConnectionClosed() throws {
+        let running = try RunningListener(firstRequestTimeout: .milliseconds(300))
+        let answered = try running.client()
+        try answered.send(PolicyClient.request(imcea))
+        #expect(try answered.answer() == reject)
+        let silent = try running.client()
+        #expect(try silent.waitForClose())
+        #expect(running.lines.all.contains {
+            $0.hasPrefix("warning: session=2 frontend=policy: no request within 300 ms of connecting (idle): closing the connection")
+        }, "\(running.lines.all)")
+        #expect(running.registry.value("relayguard_policy_timeouts_total") == 1)
+        // The connection that completed a request is under policy_timeout (330 s) now, not the first-request time.
+        try answered.send(PolicyClient.request("alice@corp.example"))
+        #expect(try answered.answer() == "DUNNO")
+    }
+
+    @Test("policy_max_connections: the longest idle connection is closed for a new one, with a log line")
+    func maxConnectionsClosesLongestIdle() throws {
+        let running = try RunningListener(maxConnections: 2)
+        let oldest = try running.client()
+        try oldest.send(PolicyClient.request(imcea))
+        #expect(try oldest.answer() == reject)
+        // Connected after `oldest` was answered, and silent since: idle, but not as long.
+        let silent = try running.client()
+        try eventually("the second connection to be registered") { running.listener.openConnections == 2 }
+        let newest = try running.client()
+        try newest.send(PolicyClient.request(imcea))
+        #expect(try newest.answer() == reject)
+        #expect(try oldest.waitForClose())
+        #expect(running.lines.all.contains {
+            $0 == "notice: policy_max_connections (2) reached: closed 1 idle connection (the longest idle) for new ones"
+        }, "\(running.lines.all)")
+        #expect(running.registry.value("relayguard_policy_connections_evicted_total") == 1)
+        #expect(running.registry.value("relayguard_policy_connections_refused_total") == 0)
+        try silent.send(PolicyClient.request("alice@corp.example"))
+        #expect(try silent.answer() == "DUNNO")
+    }
+
+    @Test("policy_max_connections: with every connection in the middle of a request, the new one is closed at accept")
+    func maxConnectionsAllBusy() throws {
         let running = try RunningListener(maxConnections: 2)
         let first = try running.client()
         let second = try running.client()
+        let request = Array(PolicyClient.request(imcea).utf8)
         for client in [first, second] {
-            try client.send(PolicyClient.request(imcea))
-            #expect(try client.answer() == reject)
+            // A whole request and the start of the next in one write: its answer shows the half was read too.
+            try client.send(Array(PolicyClient.request("alice@corp.example").utf8) + request.prefix(20))
+            #expect(try client.answer() == "DUNNO")
         }
         let third = try running.client()
         try? third.send(PolicyClient.request(imcea))
         #expect(try third.answer() == nil)
-        #expect(running.lines.all.contains { $0 == "warning: policy_max_connections (2) reached: closed 1 new connection at accept" },
-                "\(running.lines.all)")
+        #expect(running.lines.all.contains {
+            $0 == "warning: policy_max_connections (2) reached and every connection is in the middle of a request: closed 1 new connection at accept"
+        }, "\(running.lines.all)")
         #expect(running.registry.value("relayguard_policy_connections_refused_total") == 1)
         for client in [first, second] {
-            try client.send(PolicyClient.request("alice@corp.example"))
-            #expect(try client.answer() == "DUNNO")
+            try client.send(Array(request.dropFirst(20)))
+            #expect(try client.answer() == reject)
         }
-        // A place frees up once a connection closes.
-        shutdown(first.fd, Int32(SHUT_RDWR))
-        try eventually("the closed connection to be counted out") { running.listener.openConnections == 1 }
+        // Idle again: the next connection takes the place of one of them.
         let fourth = try running.client()
         try fourth.send(PolicyClient.request(imcea))
         #expect(try fourth.answer() == reject)
+    }
+
+    @Test("the listening socket failing (accept: EINVAL) is reported through onClosed and logged; stop is not")
+    func listenerClosedOnItsOwn() throws {
+        let (logger, lines) = RecordingLogHandler.logger()
+        let serving = PolicyServing(store: PolicyStore(Policy()), logger: logger, metrics: RelayGuardMetrics(),
+                                    listenerMetrics: PolicyListenerMetrics(), timeout: .seconds(330))
+        let address = ListenSocket.inet(port: 0, host: "127.0.0.1")
+        let closed = Locked(0)
+        let descriptor = try ListeningSocket.open(address, mode: 0o660, key: "policy_socket")
+        let failing = try PolicyListener(descriptor: descriptor, address: address, serving: serving, maxConnections: 10,
+                                         onClosed: { closed.withLock { $0 += 1 } })
+        // On Linux, shutdown of a listening socket makes accept fail with EINVAL, which NIO does not retry.
+        #expect(shutdown(descriptor, Int32(SHUT_RDWR)) == 0)
+        try eventually("onClosed") { closed.withLock { $0 } == 1 }
+        #expect(lines.all.contains {
+            $0.hasPrefix("error: policy_socket inet:") && $0.hasSuffix("the listener closed while relayguard was not stopping: exiting so that it is restarted")
+        }, "\(lines.all)")
+        failing.stop(grace: .milliseconds(100))
+
+        let stoppedClosed = Locked(0)
+        let stopped = try PolicyListener(address: address, socketMode: 0o660, serving: serving, maxConnections: 10,
+                                         onClosed: { stoppedClosed.withLock { $0 += 1 } })
+        stopped.stop(grace: .milliseconds(100))
+        #expect(stoppedClosed.withLock { $0 } == 0)
+        #expect(closed.withLock { $0 } == 1)
     }
 
     @Test("a reload between two requests on one connection changes the second answer")

@@ -20,9 +20,8 @@ extension Daemon {
         }
         do {
             return try Privileges.asAccount(account) { try ListeningSocket.open(address, mode: daemon.socketMode, key: "policy_socket") }
-        } catch var error as ListeningSocketError where error.operation == "bind" {
-            error.hint = "the socket is created as user \(account.name), so its directory must be writable by \(account.name)"
-            throw error
+        } catch let error as ListeningSocketError where error.inDirectory {
+            throw SocketAsAccountError(underlying: error, user: account.name)
         }
     }
 
@@ -33,7 +32,8 @@ extension Daemon {
         let serving = PolicyServing(store: store, logger: logger, metrics: metrics, listenerMetrics: PolicyListenerMetrics(),
                                     timeout: .seconds(Int64(daemon.policyTimeout)))
         let listener = try PolicyListener(descriptor: descriptor, address: address, serving: serving,
-                                          maxConnections: daemon.policyMaxConnections)
+                                          maxConnections: daemon.policyMaxConnections,
+                                          onClosed: { SignalRelay.notifyPolicyListenerClosed() })
         logger.notice("policy service listening on \(address) policy_max_connections=\(daemon.policyMaxConnections) policy_timeout=\(daemon.policyTimeout)s")
         return listener
     }
@@ -62,6 +62,10 @@ extension Daemon {
         SignalRelay.setBlocked(false)
         defer { SignalRelay.setBlocked(true) }
         while case let signal = SignalRelay.next(), signal != SignalRelay.milterReturned {
+            if signal == SignalRelay.policyListenerClosed {
+                listener.stop()
+                throw PolicyListenerStoppedError()
+            }
             switch Int32(signal) {
             case SIGHUP, SIGUSR1:
                 reloader.reload()
@@ -75,5 +79,14 @@ extension Daemon {
             }
         }
         listener.stop()
+    }
+}
+
+/// The policy listener's socket closed without a SIGTERM or SIGINT (an `accept` error NIO does not retry): smtpd's
+/// policy lookups would fail from then on. `relayguard run` exits 75 (EX_TEMPFAIL), as for `MilterStoppedError`, so
+/// that systemd restarts it.
+public struct PolicyListenerStoppedError: Error, CustomStringConvertible {
+    public var description: String {
+        "the policy listener stopped accepting on its own (its error is logged); exiting 75 so that a supervisor restarts relayguard"
     }
 }

@@ -33,13 +33,14 @@ enum ListeningSocket {
         let address: ListenSocket
 
         /// `operation` failed with the current errno (through the edge's one errno path, `SystemCallError`).
-        func error(_ operation: String) -> ListeningSocketError {
+        func error(_ operation: String, inDirectory: Bool = false) -> ListeningSocketError {
             let subject: String = switch address {
             case .unix(let path): path
             default: address.description
             }
             return ListeningSocketError(key: key, address: address,
-                                        reason: .systemCall(SystemCallError(operation, errno: Errno(rawValue: errno), subject: subject)))
+                                        reason: .systemCall(SystemCallError(operation, errno: Errno(rawValue: errno), subject: subject)),
+                                        inDirectory: inDirectory)
         }
 
         /// A refusal that is no system call's failure.
@@ -50,13 +51,14 @@ enum ListeningSocket {
 
     private static func openUnix(_ path: String, mode: UInt16, _ context: Context) throws(ListeningSocketError) -> Int32 {
         var status = stat()
-        // lstat: a symbolic link at the path is not a stale socket of ours; bind refuses it (EADDRINUSE) below.
+        // lstat, not stat: a symbolic link at the path is refused by the type check below (it is no socket), never
+        // followed to unlink what it points to.
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFSOCK else {
                 throw context.refused("\(path) exists and is not a socket; only a stale socket is replaced there, so "
                     + "remove it or choose another path")
             }
-            guard unlink(path) == 0 else { throw context.error("unlink") }
+            guard unlink(path) == 0 else { throw context.error("unlink", inDirectory: true) }
         }
         var socketAddress = sockaddr_un()
         socketAddress.sun_family = sa_family_t(AF_UNIX)
@@ -73,7 +75,7 @@ enum ListeningSocket {
         let bound = withUnsafePointer(to: &socketAddress) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        let bindError = context.error("bind")
+        let bindError = context.error("bind", inDirectory: true)
         umask(previousMask)
         guard bound == 0 else {
             close(fd)
@@ -126,18 +128,15 @@ public struct ListeningSocketError: Error, CustomStringConvertible {
     public let key: String
     public let address: ListenSocket
     public let reason: Reason
-    /// What the admin can do about it, when the caller knows more (the account that binds the socket).
-    public var hint: String?
+    /// The failed call changes the unix socket's directory (unlink of a stale socket, bind): the caller's
+    /// permission on the directory is what matters.
+    public let inDirectory: Bool
 
-    init(key: String, address: ListenSocket, reason: Reason) {
+    init(key: String, address: ListenSocket, reason: Reason, inDirectory: Bool = false) {
         self.key = key
         self.address = address
         self.reason = reason
-    }
-
-    /// The failed call's name (`bind`), nil for a refusal.
-    public var operation: String? {
-        if case .systemCall(let error) = reason { error.operation } else { nil }
+        self.inDirectory = inDirectory
     }
 
     /// The failed call with its subject and errno, or the refusal.
@@ -149,6 +148,6 @@ public struct ListeningSocketError: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(key): \(reasonText)" + (hint.map { "; \($0)" } ?? "")
+        "\(key): \(reasonText)"
     }
 }

@@ -20,18 +20,34 @@ public final class PolicyListener: Sendable {
 
     /// The connections open now, by id, for `policy_max_connections` and for quiescing them at stop.
     struct Connections {
-        var open: [UInt64: any Channel] = [:]
+        var open: [UInt64: Connection] = [:]
         /// The next connection's `session=`.
         var nextSession: UInt64 = 1
         /// Set by `beginStop`: a connection the server channel accepted just before closing is not served.
         var stopping = false
-        var refusedSinceLastLine = 0
-        var lastRefusalLine: NIODeadline?
+        var refusals = LogThrottle()
+        var evictions = LogThrottle()
+
+        /// The connection to close for a new one at the limit: the one idle longest, if any is idle.
+        mutating func takeLongestIdle() -> (any Channel)? {
+            guard let (session, connection) = open.filter({ $0.value.idleSince != nil })
+                .min(by: { $0.value.idleSince! < $1.value.idleSince! }) else { return nil }
+            open[session] = nil
+            return connection.channel
+        }
     }
 
-    /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`.
+    struct Connection {
+        let channel: any Channel
+        /// When the connection last had all it sent answered (or connected); nil while a request is half read.
+        var idleSince: NIODeadline?
+    }
+
+    /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`. `onClosed` is called
+    /// (on an event loop) if the listening socket closes before `beginStop`: an `accept` error NIO does not retry
+    /// ends it, and a policy service that no longer accepts must not go on looking alive.
     init(descriptor: Int32, address: ListenSocket, serving: PolicyServing, maxConnections: Int,
-         threads: Int = System.coreCount) throws {
+         threads: Int = System.coreCount, onClosed: @escaping @Sendable () -> Void = {}) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let state = Locked(Connections())
         let logger = serving.logger
@@ -39,22 +55,41 @@ public final class PolicyListener: Sendable {
             serverChannel = try ServerBootstrap(group: group)
                 .serverChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(AcceptErrorLogger(logger: logger, address: address))
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptErrorLogger(logger: logger, label: "policy_socket \(address)", refusal: PolicyConnectionRefused.self))
                     }
                 }
                 .childChannelInitializer { channel in
-                    let session: UInt64? = state.withLock { connections in
-                        guard connections.open.count < maxConnections, !connections.stopping else { return nil }
+                    // At the limit the longest idle connection makes room: smtpd, which writes its request as soon as
+                    // it connects, must not be locked out by connections that send nothing. Only when every
+                    // connection is in the middle of a request is the new one refused. Should the idle one's peer
+                    // write a request just as it is closed, smtpd's policy client retries once on a new connection.
+                    let (session, evicted): (UInt64?, (any Channel)?) = state.withLock { connections in
+                        guard !connections.stopping else { return (nil, nil) }
+                        var evicted: (any Channel)?
+                        if connections.open.count >= maxConnections {
+                            evicted = connections.takeLongestIdle()
+                            guard evicted != nil else { return (nil, nil) }
+                        }
                         let session = connections.nextSession
                         connections.nextSession += 1
-                        connections.open[session] = channel
-                        return session
+                        connections.open[session] = Connection(channel: channel, idleSince: .now())
+                        return (session, evicted)
                     }
                     guard let session else {
                         serving.listenerMetrics.refused.increment()
-                        Self.logRefusal(state: state, logger: logger, limit: maxConnections)
+                        if let count = state.withLock({ $0.refusals.count(now: .now()) }) {
+                            logger.warning("policy_max_connections (\(maxConnections)) reached and every connection is in the middle of a request: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
+                        }
                         // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
                         return channel.eventLoop.makeFailedFuture(PolicyConnectionRefused())
+                    }
+                    if let evicted {
+                        evicted.close(promise: nil)
+                        serving.listenerMetrics.evicted.increment()
+                        if let count = state.withLock({ $0.evictions.count(now: .now()) }) {
+                            logger.notice("policy_max_connections (\(maxConnections)) reached: closed \(count) idle connection\(count == 1 ? "" : "s") (the longest idle) for new ones")
+                        }
                     }
                     serving.listenerMetrics.accepted.increment()
                     serving.listenerMetrics.open.increment()
@@ -64,7 +99,10 @@ public final class PolicyListener: Sendable {
                     }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers(
-                            BackPressureHandler(), PolicyChannelHandler(serving: serving, session: session))
+                            BackPressureHandler(),
+                            PolicyChannelHandler(serving: serving, session: session) { idleSince in
+                                state.withLock { $0.open[session]?.idleSince = idleSince }
+                            })
                     }
                 }
                 .withBoundSocket(descriptor)
@@ -73,17 +111,23 @@ public final class PolicyListener: Sendable {
             try? group.syncShutdownGracefully()
             throw error
         }
+        serverChannel.closeFuture.whenComplete { _ in
+            guard !state.withLock({ $0.stopping }) else { return }
+            logger.error("policy_socket \(address): the listener closed while relayguard was not stopping: exiting so that it is restarted")
+            onClosed()
+        }
         self.group = group
         self.state = state
         self.logger = logger
         self.address = address
     }
 
-    /// Opens `address` (as the caller: root's caller wraps this in `Privileges.asAccount` for a unix socket) and
-    /// serves it. For tests and for `relayguard run` once privileges are dropped.
-    convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int) throws {
+    /// Opens `address` as the calling user and serves it. For tests: `relayguard run` opens the socket before the
+    /// privilege drop (`Daemon.openPolicySocket`, a unix one as the service account) and serves the descriptor.
+    convenience init(address: ListenSocket, socketMode: UInt16, serving: PolicyServing, maxConnections: Int,
+                     onClosed: @escaping @Sendable () -> Void = {}) throws {
         try self.init(descriptor: ListeningSocket.open(address, mode: socketMode, key: "policy_socket"), address: address, serving: serving,
-                      maxConnections: maxConnections)
+                      maxConnections: maxConnections, onClosed: onClosed)
     }
 
     /// The address the kernel bound (the port when `policy_socket` asked for port 0, in tests).
@@ -95,11 +139,11 @@ public final class PolicyListener: Sendable {
     /// Stops accepting and asks every connection to close once it has answered the request it is reading (an idle
     /// one closes at once). Returns at once; `stop` waits.
     public func beginStop() {
-        serverChannel.close(promise: nil)
         let open = state.withLock { connections in
             connections.stopping = true
-            return Array(connections.open.values)
+            return connections.open.values.map(\.channel)
         }
+        serverChannel.close(promise: nil)
         for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
@@ -109,7 +153,7 @@ public final class PolicyListener: Sendable {
     public func stop(grace: TimeAmount = .seconds(5)) {
         beginStop()
         try? serverChannel.closeFuture.wait()
-        let open = state.withLock { Array($0.open.values) }
+        let open = state.withLock { $0.open.values.map(\.channel) }
         let deadline = NIODeadline.now() + grace
         for channel in open {
             let timeout = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
@@ -118,42 +162,7 @@ public final class PolicyListener: Sendable {
         }
         try? group.syncShutdownGracefully()
     }
-
-    /// One line for the first refusal, then at most one a second with the count since: a flood of connections must
-    /// not become a flood of log lines.
-    private static func logRefusal(state: Locked<Connections>, logger: Logger, limit: Int) {
-        let now = NIODeadline.now()
-        let count: Int? = state.withLock { connections in
-            connections.refusedSinceLastLine += 1
-            if let last = connections.lastRefusalLine, now - last < .seconds(1) { return nil }
-            defer { connections.refusedSinceLastLine = 0; connections.lastRefusalLine = now }
-            return connections.refusedSinceLastLine
-        }
-        guard let count else { return }
-        logger.warning("policy_max_connections (\(limit)) reached: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
-    }
 }
 
 /// The initializer's refusal; it never leaves ServerBootstrap.
 struct PolicyConnectionRefused: Error {}
-
-/// Logs what goes wrong on the listening socket (accept failing with EMFILE, ...). NIO's `AcceptBackoffHandler`
-/// pauses accepting for a second after such an error, so this logs at most about once a second.
-private final class AcceptErrorLogger: ChannelInboundHandler {
-    typealias InboundIn = any Channel
-    typealias InboundOut = any Channel
-    let logger: Logger
-    let address: ListenSocket
-
-    init(logger: Logger, address: ListenSocket) {
-        self.logger = logger
-        self.address = address
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !(error is PolicyConnectionRefused) {
-            logger.warning("policy_socket \(address): \(error); accepting again shortly")
-        }
-        context.fireErrorCaught(error)
-    }
-}

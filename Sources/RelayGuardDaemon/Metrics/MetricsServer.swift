@@ -3,6 +3,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import PolicyFrontEnd
 import Prometheus
 import RelayGuardConfig
 import RelayGuardCore
@@ -20,21 +21,27 @@ public final class MetricsServer: Sendable {
     /// Prometheus sends its request at once and scrapes with a 10 s timeout by default; a client that cannot manage
     /// in 2 s is dropped.
     static let requestDeadline: TimeAmount = .seconds(2)
+    /// Connections served at once; more are closed at accept. A Prometheus server or two scrape one connection at a
+    /// time; the cap keeps anyone who reaches the port from holding descriptors the policy listener needs.
+    public static let defaultMaxConnections = 16
+    private let maxConnections: Int
     /// The address `metrics_listen` names.
     public let boundDescription: String
     private let running = Locked<(group: MultiThreadedEventLoopGroup, channel: any Channel)?>(nil)
 
     /// Binds and listens; call before dropping privileges. Serving starts with `start()`.
-    public init(address: ListenSocket, registry: PrometheusCollectorRegistry, logger: Logger? = nil) throws(MetricsServerError) {
+    public init(address: ListenSocket, registry: PrometheusCollectorRegistry, logger: Logger? = nil,
+                maxConnections: Int = defaultMaxConnections) throws(MetricsServerError) {
         self.registry = registry
         self.logger = logger
+        self.maxConnections = maxConnections
         guard !address.isUnix else {
-            throw MetricsServerError(operation: "configuration", detail: "\(address) is not an inet address")
+            throw .notInet(address)
         }
         do {
             descriptor = try ListeningSocket.open(address, mode: 0o660, key: "metrics_listen")
         } catch {
-            throw MetricsServerError(operation: error.operation ?? "configuration", detail: "\(error.reasonText)")
+            throw .socket(error)
         }
         boundDescription = switch address {
         case .inet(let port, let host): "\(host.isEmpty ? "0.0.0.0" : host):\(port)"
@@ -48,15 +55,31 @@ public final class MetricsServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = registry
         let logger = logger
+        let maxConnections = maxConnections
+        let open = Locked((count: 0, refusals: LogThrottle()))
         do {
             let channel = try ServerBootstrap(group: group)
                 .serverChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(MetricsAcceptErrorLogger(logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(
+                            AcceptErrorLogger(logger: logger, label: "metrics_listen", refusal: MetricsConnectionRefused.self))
                     }
                 }
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    let accepted = open.withLock { open in
+                        guard open.count < maxConnections else { return false }
+                        open.count += 1
+                        return true
+                    }
+                    guard accepted else {
+                        if let count = open.withLock({ $0.refusals.count(now: .now()) }) {
+                            logger?.warning("metrics: \(maxConnections) connections open: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
+                        }
+                        // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
+                        return channel.eventLoop.makeFailedFuture(MetricsConnectionRefused())
+                    }
+                    channel.closeFuture.whenComplete { _ in open.withLock { $0.count -= 1 } }
+                    return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
                             MetricsHTTPHandler(registry: registry, deadline: Self.requestDeadline))
@@ -82,11 +105,22 @@ public final class MetricsServer: Sendable {
     var port: Int? { running.withLock { $0?.channel.localAddress?.port } }
 }
 
-/// Why the metrics listener could not start; the detail names the system call and the address.
-public struct MetricsServerError: Error, CustomStringConvertible {
-    public let operation: String
-    public let detail: String
-    public var description: String { "metrics_listen: \(detail)" }
+/// The initializer's refusal; it never leaves ServerBootstrap.
+struct MetricsConnectionRefused: Error {}
+
+/// Why the metrics listener could not start.
+public enum MetricsServerError: Error, CustomStringConvertible {
+    /// `metrics_listen` named a unix socket.
+    case notInet(ListenSocket)
+    /// Opening the socket failed: the system call, its errno and the address.
+    case socket(ListeningSocketError)
+
+    public var description: String {
+        switch self {
+        case .notInet(let address): "metrics_listen: \(address) is not an inet address"
+        case .socket(let error): error.description
+        }
+    }
 }
 
 /// Bootstraps swift-metrics with a Prometheus registry and binds the HTTP listener. Once per process.
@@ -96,21 +130,5 @@ public enum MetricsExport {
         let server = try MetricsServer(address: address, registry: registry, logger: logger)
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         return server
-    }
-}
-
-/// Logs an `accept` failure (out of descriptors, ...); NIO's `AcceptBackoffHandler` then pauses accepting for a
-/// second, so the endpoint comes back once the cause passes, and this logs about once a second at most.
-private final class MetricsAcceptErrorLogger: ChannelInboundHandler {
-    typealias InboundIn = any Channel
-    let logger: Logger?
-
-    init(logger: Logger?) {
-        self.logger = logger
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        logger?.warning("metrics: accept failed (\(error)), retrying")
-        context.fireErrorCaught(error)
     }
 }
