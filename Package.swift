@@ -99,9 +99,11 @@ let package = Package(
         // A Postfix mail log of a given size for the audit benchmark (scripts/bench).
         .executableTarget(name: "relayguard-auditlog-gen", path: "Benchmarks/AuditLog"),
         // Milter protocol load generator (MTA side, no libmilter); scripts/bench runs it (see BENCHMARKS.md).
-        .executableTarget(name: "relayguard-milter-load", path: "Benchmarks/MilterLoad"),
+        // What both load generators read of the server under test (/proc).
+        .target(name: "BenchmarkLoadSupport", path: "Benchmarks/LoadSupport"),
+        .executableTarget(name: "relayguard-milter-load", dependencies: ["BenchmarkLoadSupport"], path: "Benchmarks/MilterLoad"),
         // Policy delegation protocol load generator (smtpd side); scripts/bench runs it (see BENCHMARKS.md).
-        .executableTarget(name: "relayguard-policy-load", path: "Benchmarks/PolicyLoad"),
+        .executableTarget(name: "relayguard-policy-load", dependencies: ["BenchmarkLoadSupport"], path: "Benchmarks/PolicyLoad"),
         .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),

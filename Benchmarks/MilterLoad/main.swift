@@ -3,6 +3,7 @@
 // scripts/bench runs it; BENCHMARKS.md explains the figures.
 import Foundation
 import Synchronization
+import BenchmarkLoadSupport
 
 let usage = """
 usage: relayguard-milter-load --port PORT [--host 127.0.0.1] [--pid MILTER_PID] [--concurrency N] [--sessions N]

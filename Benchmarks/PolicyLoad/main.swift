@@ -3,6 +3,7 @@
 // of each answer and the answers by kind. scripts/bench runs it; BENCHMARKS.md explains the figures.
 import Foundation
 import Synchronization
+import BenchmarkLoadSupport
 
 let usage = """
 usage: relayguard-policy-load (--port PORT [--host 127.0.0.1] | --unix PATH | --spawn PROGRAM [ARGUMENT...])
