@@ -11,7 +11,8 @@ public enum PolicyRequestError: Error, Sendable, Equatable, CustomStringConverti
     case notUTF8(line: Int)
     /// More than `limit` attributes in one request; the rest were discarded unread.
     case tooManyAttributes(limit: Int)
-    /// The same attribute twice: Postfix never sends one twice, and which copy counts would be a guess.
+    /// An attribute RelayGuard reads (`PolicyRequest.Name`), twice: Postfix never sends one twice, and which copy
+    /// counts would be a guess. Another attribute repeated is not looked at, as it is not read.
     case duplicateAttribute(name: String, line: Int)
     /// `request=` other than `smtpd_access_policy`, or none.
     case unsupportedRequest(String?)

@@ -2,7 +2,7 @@
 /// ending the request (SMTPD_POLICY_README).
 ///
 /// Memory is bounded whatever the peer sends: a line is kept up to `maxLineBytes` and the rest of it discarded, a
-/// request keeps at most `maxAttributes` attributes. A bad line does not end the request: the framer reads on to the
+/// request reads at most `maxAttributes` attribute lines and keeps only the few RelayGuard reads (`PolicyRequest`). A bad line does not end the request: the framer reads on to the
 /// empty line and reports the request as malformed there, so that the peer gets exactly one answer per request.
 public struct PolicyRequestFramer: Sendable {
     /// What one empty line completes.
@@ -16,7 +16,8 @@ public struct PolicyRequestFramer: Sendable {
     /// The longest attribute line kept, newline excluded. Postfix writes a recipient of at most its
     /// `line_length_limit` (2048) after `recipient=`; 8 KiB leaves room for any attribute smtpd sends.
     public static let defaultMaxLineBytes = 8_192
-    /// smtpd sends about 30 attributes (Postfix 3.7); 256 leaves room for every future one.
+    /// smtpd sends about 30 attributes (Postfix 3.7); 256 leaves room for every future one. Every line counts,
+    /// kept (`PolicyRequest.Name`) or not.
     public static let defaultMaxAttributes = 256
 
     public let maxLineBytes: Int
@@ -65,9 +66,20 @@ public struct PolicyRequestFramer: Sendable {
                 append(UnsafeBufferPointer(rebasing: buffer[start...]))
                 return buffer.count
             }
-            append(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+            let event: Event?
+            if line.isEmpty && !discardingLine {
+                // The whole line is in `buffer` (the usual case): read in place, not copied.
+                event = endLine(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+            } else {
+                append(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+                var carried: [UInt8] = []
+                swap(&carried, &line)
+                event = carried.withUnsafeBufferPointer { endLine($0) }
+                carried.removeAll(keepingCapacity: true)
+                swap(&carried, &line)
+            }
             start = newline + 1
-            if let event = endLine(), !emit(event) { return start }
+            if let event, !emit(event) { return start }
         }
         return start
     }
@@ -89,8 +101,11 @@ public struct PolicyRequestFramer: Sendable {
         line.append(contentsOf: bytes)
     }
 
-    private mutating func endLine() -> Event? {
-        if line.last == 0x0D { line.removeLast() }   // a CRLF peer (telnet, a test client): the CR ends the line too
+    /// Reads one line (its newline excluded): an attribute of the request, or the empty line that ends it.
+    private mutating func endLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Event? {
+        var line = bytes
+        // A CRLF peer (telnet, a test client): the CR ends the line too.
+        if line.last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
         if line.isEmpty && !discardingLine {
             // An empty line: the end of a request, or a stray one between requests (ignored, nothing to answer).
             guard lineNumber > 0 else { return nil }
@@ -101,7 +116,6 @@ public struct PolicyRequestFramer: Sendable {
             return event
         }
         lineNumber += 1
-        defer { line.removeAll(keepingCapacity: true) }
         if discardingLine || line.count > maxLineBytes {
             discardingLine = false
             fail(.lineTooLong(line: lineNumber, limit: maxLineBytes))
@@ -120,17 +134,39 @@ public struct PolicyRequestFramer: Sendable {
             fail(.emptyName(line: lineNumber))
             return nil
         }
-        guard let name = String(validating: line[..<equals], as: UTF8.self),
-              let value = String(validating: line[(equals + 1)...], as: UTF8.self) else {
+        attributes.count += 1
+        guard let name = PolicyRequest.Name(UnsafeBufferPointer(rebasing: line[..<equals])) else {
+            // Not kept, but read as strictly as a kept one: one rule for every line.
+            if !Self.isUTF8(line) { fail(.notUTF8(line: lineNumber)) }
+            return nil
+        }
+        guard let value = Self.string(UnsafeBufferPointer(rebasing: line[(equals + 1)...])) else {
             fail(.notUTF8(line: lineNumber))
             return nil
         }
         guard attributes[name] == nil else {
-            fail(.duplicateAttribute(name: name, line: lineNumber))
+            fail(.duplicateAttribute(name: name.rawValue, line: lineNumber))
             return nil
         }
         attributes[name] = value
         return nil
+    }
+
+    /// Whether `bytes` are UTF-8, checked for ASCII first: smtpd's attributes nearly always are, and the
+    /// standard library's validation is generic code, not specialised for a caller in another module.
+    private static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    /// `bytes` as a string, nil if they are not UTF-8.
+    private static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        isASCII(bytes) ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for byte in bytes { high |= byte }
+        return high < 0x80
     }
 
     private mutating func fail(_ problem: PolicyRequestError) {
