@@ -19,11 +19,21 @@ public struct PolicyRequest: Sendable, Equatable {
 
         /// The name `bytes` spell, if it is one of these (compared byte for byte: names are case-sensitive ASCII).
         init?(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard let known = Self.spelled.first(where: { $0.bytes.elementsEqual(bytes) }) else { return nil }
-            self = known.name
+            // Most of smtpd's names are not kept: the length and the first byte rule them out before any compare.
+            let candidate: Name
+            switch (bytes.count, bytes.first) {
+            case (7, UInt8(ascii: "r")): candidate = .request
+            case (9, UInt8(ascii: "r")): candidate = .recipient
+            case (14, UInt8(ascii: "p")): candidate = .protocolState
+            case (14, UInt8(ascii: "c")): candidate = .clientAddress
+            case (14, UInt8(ascii: "s")): candidate = .serverAddress
+            case (13, UInt8(ascii: "s")): candidate = .saslUsername
+            case (8, UInt8(ascii: "q")): candidate = .queueID
+            default: return nil
+            }
+            guard candidate.rawValue.utf8.elementsEqual(bytes) else { return nil }
+            self = candidate
         }
-
-        private static let spelled: [(name: Name, bytes: [UInt8])] = allCases.map { ($0, Array($0.rawValue.utf8)) }
     }
 
     private var request: String?

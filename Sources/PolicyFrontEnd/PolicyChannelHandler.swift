@@ -69,8 +69,6 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
     /// Whether a request has completed: until then `firstRequestTimeout` applies.
     private var answeredOnce = false
     private var framer = PolicyRequestFramer()
-    /// Answers to the requests of the current read, written together.
-    private var answers = ""
     /// When the connection is closed unless a request completes first.
     private var deadline = NIODeadline.now()
     private var timer: Scheduled<Void>?
@@ -116,6 +114,8 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
         unread = nil
         var count = 0
         var malformed = false
+        // The answers to the requests of this read, written together.
+        var out = context.channel.allocator.buffer(capacity: 64)
         let consumed = buffer.withUnsafeReadableBytes { bytes in
             framer.feed(bytes, until: { event in
                 if case .malformed = event {
@@ -123,7 +123,7 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
                     malformed = true
                 }
                 serving.listenerMetrics.requests.increment()
-                answers += PolicyAnswer.response(answerer.answer(event))
+                out.writeString(PolicyAnswer.response(answerer.answer(event)))
                 count += 1
                 return !malformed && count < Self.maxRequestsAtOnce
             }) - bytes.startIndex
@@ -131,15 +131,12 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
         buffer.moveReaderIndex(forwardBy: consumed)
         if !malformed && buffer.readableBytes > 0 { unread = buffer }
         let busy = isBusy
-        if busy != reportedBusy || !answers.isEmpty {
+        if busy != reportedBusy || count > 0 {
             reportedBusy = busy
             reportIdle(busy ? nil : .now())
         }
-        guard !answers.isEmpty else { return }
+        guard count > 0 else { return }
         answeredOnce = true
-        var out = context.channel.allocator.buffer(capacity: answers.utf8.count)
-        out.writeString(answers)
-        answers.removeAll(keepingCapacity: true)
         deadline = .now() + serving.timeout
         if malformed {
             // smtpd never sends a malformed request: the peer is not smtpd, or it speaks another protocol. The request

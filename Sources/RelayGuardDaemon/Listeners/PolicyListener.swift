@@ -4,6 +4,7 @@ import NIOPosix
 import PolicyFrontEnd
 import RelayGuardConfig
 import RelayGuardCore
+import Synchronization
 
 /// `policy_socket` in `relayguard run`: Postfix's policy delegation served on NIO, beside the milter or alone.
 ///
@@ -30,17 +31,37 @@ public final class PolicyListener: Sendable {
 
         /// The connection to close for a new one at the limit: the one idle longest, if any is idle.
         mutating func takeLongestIdle() -> (any Channel)? {
-            guard let (session, connection) = open.filter({ $0.value.idleSince != nil })
-                .min(by: { $0.value.idleSince! < $1.value.idleSince! }) else { return nil }
-            open[session] = nil
-            return connection.channel
+            var longest: (session: UInt64, since: NIODeadline)?
+            for (session, connection) in open {
+                guard let since = connection.idle.since else { continue }
+                if longest.map({ since < $0.since }) ?? true { longest = (session, since) }
+            }
+            guard let longest else { return nil }
+            return open.removeValue(forKey: longest.session)?.channel
         }
     }
 
     struct Connection {
         let channel: any Channel
-        /// When the connection last had all it sent answered (or connected); nil while a request is half read.
-        var idleSince: NIODeadline?
+        let idle: IdleMark
+    }
+
+    /// When a connection last had all it sent answered (or connected), or that a request is half read. Its event loop
+    /// sets it after every read that completes a request, and the listener reads it only at the limit: an atomic, so
+    /// that answering a request takes no lock shared with the other connections.
+    final class IdleMark: Sendable {
+        /// `NIODeadline.uptimeNanoseconds`; `busy` while a request is half read.
+        private let value: Atomic<UInt64>
+        private static let busy = UInt64.max
+
+        init(_ since: NIODeadline) { value = Atomic(since.uptimeNanoseconds) }
+
+        var since: NIODeadline? {
+            let nanoseconds = value.load(ordering: .relaxed)
+            return nanoseconds == Self.busy ? nil : .uptimeNanoseconds(nanoseconds)
+        }
+
+        func set(_ since: NIODeadline?) { value.store(since?.uptimeNanoseconds ?? Self.busy, ordering: .relaxed) }
     }
 
     /// Serves the listening socket `descriptor` (from `ListeningSocket.open`) until `stop`. `onClosed` is called
@@ -64,6 +85,7 @@ public final class PolicyListener: Sendable {
                     // it connects, must not be locked out by connections that send nothing. Only when every
                     // connection is in the middle of a request is the new one refused. Should the idle one's peer
                     // write a request just as it is closed, smtpd's policy client retries once on a new connection.
+                    let idle = IdleMark(.now())
                     let (session, evicted): (UInt64?, (any Channel)?) = state.withLock { connections in
                         guard !connections.stopping else { return (nil, nil) }
                         var evicted: (any Channel)?
@@ -73,7 +95,7 @@ public final class PolicyListener: Sendable {
                         }
                         let session = connections.nextSession
                         connections.nextSession += 1
-                        connections.open[session] = Connection(channel: channel, idleSince: .now())
+                        connections.open[session] = Connection(channel: channel, idle: idle)
                         return (session, evicted)
                     }
                     guard let session else {
@@ -100,9 +122,7 @@ public final class PolicyListener: Sendable {
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers(
                             BackPressureHandler(),
-                            PolicyChannelHandler(serving: serving, session: session) { idleSince in
-                                state.withLock { $0.open[session]?.idleSince = idleSince }
-                            })
+                            PolicyChannelHandler(serving: serving, session: session, reportIdle: idle.set))
                     }
                 }
                 .withBoundSocket(descriptor)
