@@ -20,18 +20,18 @@ public struct PolicyRequest: Sendable, Equatable {
         /// The name `bytes` spell, if it is one of these (compared byte for byte: names are case-sensitive ASCII).
         init?(_ bytes: UnsafeBufferPointer<UInt8>) {
             // Most of smtpd's names are not kept: the length and the first byte rule them out before any compare.
-            let candidate: Name
+            let candidate: Name, spelling: StaticString
             switch (bytes.count, bytes.first) {
-            case (7, UInt8(ascii: "r")): candidate = .request
-            case (9, UInt8(ascii: "r")): candidate = .recipient
-            case (14, UInt8(ascii: "p")): candidate = .protocolState
-            case (14, UInt8(ascii: "c")): candidate = .clientAddress
-            case (14, UInt8(ascii: "s")): candidate = .serverAddress
-            case (13, UInt8(ascii: "s")): candidate = .saslUsername
-            case (8, UInt8(ascii: "q")): candidate = .queueID
+            case (7, UInt8(ascii: "r")): (candidate, spelling) = (.request, "request")
+            case (9, UInt8(ascii: "r")): (candidate, spelling) = (.recipient, "recipient")
+            case (14, UInt8(ascii: "p")): (candidate, spelling) = (.protocolState, "protocol_state")
+            case (14, UInt8(ascii: "c")): (candidate, spelling) = (.clientAddress, "client_address")
+            case (14, UInt8(ascii: "s")): (candidate, spelling) = (.serverAddress, "server_address")
+            case (13, UInt8(ascii: "s")): (candidate, spelling) = (.saslUsername, "sasl_username")
+            case (8, UInt8(ascii: "q")): (candidate, spelling) = (.queueID, "queue_id")
             default: return nil
             }
-            guard candidate.rawValue.utf8.elementsEqual(bytes) else { return nil }
+            guard spelling.withUTF8Buffer({ $0.elementsEqual(bytes) }) else { return nil }
             self = candidate
         }
     }

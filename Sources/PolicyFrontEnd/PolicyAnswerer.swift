@@ -44,7 +44,7 @@ public struct PolicyAnswerer: Sendable {
                 let snapshot = store.snapshot
                 // The attribute is Postfix's parsed address; there is no raw argument to decide beside it.
                 let decision = snapshot.decide(recipient, parsed: recipient, client: client)
-                return finish(decision, snapshot: snapshot, request: request)
+                return finish(decision, snapshot: snapshot, request: request, client: client)
             case .success(.otherState):
                 return PolicyAnswer.dunno
             case .failure(let error):
@@ -69,12 +69,14 @@ public struct PolicyAnswerer: Sendable {
             logger.error("\(request.queueID ?? "NOQUEUE"): session=\(session) frontend=policy: bad policy request: \(error); answering on_error\(more)")
         }
         let snapshot = store.snapshot
-        return finish(snapshot.undecidable(AddressDecoder.decode(request.recipient)), snapshot: snapshot, request: request)
+        return finish(snapshot.undecidable(AddressDecoder.decode(request.recipient)), snapshot: snapshot, request: request, client: nil)
     }
 
-    private func finish(_ decision: Decision, snapshot: PolicyStore.Snapshot, request: PolicyRequest) -> String {
+    /// `client`: the request's client as already parsed, if it was (its address is not parsed twice).
+    private func finish(_ decision: Decision, snapshot: PolicyStore.Snapshot, request: PolicyRequest, client: Client?) -> String {
+        let clientText = if case .known(let address)? = client?.address { address.description } else { request.clientText }
         logger.info(Logger.Message(stringLiteral: DecisionLogLine.make(
-            queueID: request.queueID, session: session, clientText: request.clientText,
+            queueID: request.queueID, session: session, clientText: clientText,
             authenticatedUser: request["sasl_username"], generation: snapshot.generation, decision: decision,
             rcptAddr: nil, frontend: "policy")))
         metrics.record(decision)

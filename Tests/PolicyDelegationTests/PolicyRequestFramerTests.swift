@@ -96,6 +96,22 @@ struct PolicyRequestFramerTests {
         #expect(!framer.hasPartialRequest)
     }
 
+    @Test("every kept attribute is read under its name; a name that differs in one byte is not kept",
+          arguments: PolicyRequest.Name.allCases)
+    func keptNames(_ name: PolicyRequest.Name) {
+        let nearMiss = String(name.rawValue.dropLast()) + (name.rawValue.last == "x" ? "y" : "x")
+        var framer = PolicyRequestFramer()
+        let events = framer.feed(Array("\(name.rawValue)=kept\n\(nearMiss)=other\n\n".utf8))
+        guard case .request(let request)? = events.first, events.count == 1 else {
+            Issue.record("expected one request, got \(events)")
+            return
+        }
+        #expect(request[name] == "kept")
+        #expect(request[nearMiss] == nil)
+        #expect(request.count == 2)
+        #expect(request.attributes == [name.rawValue: "kept"])
+    }
+
     @Test("a peer that closes mid-request left one unanswered")
     func partial() {
         var framer = PolicyRequestFramer()
