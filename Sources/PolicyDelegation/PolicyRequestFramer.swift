@@ -66,20 +66,20 @@ public struct PolicyRequestFramer: Sendable {
                 append(UnsafeBufferPointer(rebasing: buffer[start...]))
                 return buffer.count
             }
-            let event: Event?
+            let ended: Bool
             if line.isEmpty && !discardingLine {
                 // The whole line is in `buffer` (the usual case): read in place, not copied.
-                event = endLine(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+                ended = endLine(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
             } else {
                 append(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
                 var carried: [UInt8] = []
                 swap(&carried, &line)
-                event = carried.withUnsafeBufferPointer { endLine($0) }
+                ended = carried.withUnsafeBufferPointer { endLine($0) }
                 carried.removeAll(keepingCapacity: true)
                 swap(&carried, &line)
             }
             start = newline + 1
-            if let event, !emit(event) { return start }
+            if ended, !emit(takeRequest()) { return start }
         }
         return start
     }
@@ -101,55 +101,52 @@ public struct PolicyRequestFramer: Sendable {
         line.append(contentsOf: bytes)
     }
 
-    /// Reads one line (its newline excluded): an attribute of the request, or the empty line that ends it.
-    private mutating func endLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Event? {
+    /// Reads one line (its newline excluded): an attribute of the request, or the empty line that ends it (true:
+    /// `takeRequest` has the request). A flag, not the event: an event carries the request's attributes, too large
+    /// to pass back for every one of smtpd's ~30 lines.
+    private mutating func endLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var line = bytes
         // A CRLF peer (telnet, a test client): the CR ends the line too.
         if line.last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
         if line.isEmpty && !discardingLine {
             // An empty line: the end of a request, or a stray one between requests (ignored, nothing to answer).
-            guard lineNumber > 0 else { return nil }
-            let event: Event = if let error { .malformed(error, partial: attributes) } else { .request(attributes) }
-            lineNumber = 0
-            attributes = PolicyRequest()
-            error = nil
-            return event
+            return lineNumber > 0
         }
         lineNumber += 1
         if discardingLine || line.count > maxLineBytes {
             discardingLine = false
             fail(.lineTooLong(line: lineNumber, limit: maxLineBytes))
-            return nil
+            return false
         }
-        guard error == nil else { return nil }   // the request is answered on_error: what follows is not read
+        guard error == nil else { return false }   // the request is answered on_error: what follows is not read
         guard attributes.count < maxAttributes else {
             fail(.tooManyAttributes(limit: maxAttributes))
-            return nil
+            return false
         }
         guard let equals = line.firstIndex(of: 0x3D) else {
             fail(.missingEquals(line: lineNumber))
-            return nil
+            return false
         }
         guard equals > 0 else {
             fail(.emptyName(line: lineNumber))
-            return nil
+            return false
         }
         attributes.count += 1
         guard let name = PolicyRequest.Name(UnsafeBufferPointer(rebasing: line[..<equals])) else {
             // Not kept, but read as strictly as a kept one: one rule for every line.
             if !Self.isUTF8(line) { fail(.notUTF8(line: lineNumber)) }
-            return nil
+            return false
         }
         guard let value = Self.string(UnsafeBufferPointer(rebasing: line[(equals + 1)...])) else {
             fail(.notUTF8(line: lineNumber))
-            return nil
+            return false
         }
         guard attributes[name] == nil else {
             fail(.duplicateAttribute(name: name.rawValue, line: lineNumber))
-            return nil
+            return false
         }
         attributes[name] = value
-        return nil
+        return false
     }
 
     /// Whether `bytes` are UTF-8, checked for ASCII first: smtpd's attributes nearly always are, and the
@@ -167,6 +164,15 @@ public struct PolicyRequestFramer: Sendable {
         var high: UInt8 = 0
         for byte in bytes { high |= byte }
         return high < 0x80
+    }
+
+    /// The request an empty line ended, and a fresh one begun.
+    private mutating func takeRequest() -> Event {
+        let event: Event = if let error { .malformed(error, partial: attributes) } else { .request(attributes) }
+        lineNumber = 0
+        attributes = PolicyRequest()
+        error = nil
+        return event
     }
 
     private mutating func fail(_ problem: PolicyRequestError) {
