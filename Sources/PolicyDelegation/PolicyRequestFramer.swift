@@ -1,8 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Cuts a policy connection's bytes into requests: `name=value` lines, each ended by a newline, and an empty line
 /// ending the request (SMTPD_POLICY_README).
 ///
 /// Memory is bounded whatever the peer sends: a line is kept up to `maxLineBytes` and the rest of it discarded, a
-/// request reads at most `maxAttributes` attribute lines and keeps only the few RelayGuard reads (`PolicyRequest`). A bad line does not end the request: the framer reads on to the
+/// request reads at most `maxAttributes` attribute lines and keeps only the few RelayGuard reads (`PolicyRequest`).
+/// A bad line does not end the request: the framer reads on to the
 /// empty line and reports the request as malformed there, so that the peer gets exactly one answer per request.
 public struct PolicyRequestFramer: Sendable {
     /// What one empty line completes.
@@ -62,7 +69,7 @@ public struct PolicyRequestFramer: Sendable {
     public mutating func feed(buffer: UnsafeBufferPointer<UInt8>, until emit: (Event) -> Bool) -> Int {
         var start = 0
         while start < buffer.count {
-            guard let newline = buffer[start...].firstIndex(of: 0x0A) else {
+            guard let newline = Self.index(of: 0x0A, in: UnsafeBufferPointer(rebasing: buffer[start...])).map({ start + $0 }) else {
                 append(UnsafeBufferPointer(rebasing: buffer[start...]))
                 return buffer.count
             }
@@ -123,7 +130,7 @@ public struct PolicyRequestFramer: Sendable {
             fail(.tooManyAttributes(limit: maxAttributes))
             return false
         }
-        guard let equals = line.firstIndex(of: 0x3D) else {
+        guard let equals = Self.index(of: 0x3D, in: line) else {
             fail(.missingEquals(line: lineNumber))
             return false
         }
@@ -158,6 +165,12 @@ public struct PolicyRequestFramer: Sendable {
     /// `bytes` as a string, nil if they are not UTF-8.
     private static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         isASCII(bytes) ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The offset of the first `byte` in `bytes`, by memchr: every byte of a request is searched for a newline.
+    private static func index(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress, let found = memchr(base, Int32(byte), bytes.count) else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
     private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -77,7 +77,7 @@ public struct PolicyAnswerer: Sendable {
         let clientText = if case .known(let address)? = client?.address { address.description } else { request.clientText }
         logger.info(Logger.Message(stringLiteral: DecisionLogLine.make(
             queueID: request.queueID, session: session, clientText: clientText,
-            authenticatedUser: request["sasl_username"], generation: snapshot.generation, decision: decision,
+            authenticatedUser: request[.saslUsername], generation: snapshot.generation, decision: decision,
             rcptAddr: nil, frontend: "policy")))
         metrics.record(decision)
         return PolicyAnswer.action(for: decision)
