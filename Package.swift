@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["relayguard", "relayguard-milter-load", "relayguard-policy-load", "RelayPolicy"],
+            dependencies: ["relayguard", "relayguard-milter-load", "relayguard-policy-load", "RelayPolicy", "RelayGuardTestSupport"],
             resources: [.copy("miltertest")]
         ),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import RelayGuardTestSupport
 
 /// Peers on `relayguard run`'s policy socket that never finish a request, flood it, or sit idle by the thousand, while
 /// a real Postfix keeps asking the same socket.
@@ -36,7 +37,7 @@ struct FaultPolicyPeerTests {
     }
 
     /// True once the peer reads end of file (relayguard closed its side); reads no further than one answer.
-    static func isClosed(_ client: PolicySocketClient) -> Bool {
+    static func isClosed(_ client: PolicyClient) -> Bool {
         var byte: UInt8 = 0
         let count = recv(client.fd, &byte, 1, Int32(MSG_DONTWAIT) | Int32(MSG_PEEK))
         return count == 0 || (count < 0 && errno == ECONNRESET)
@@ -53,12 +54,12 @@ struct FaultPolicyPeerTests {
                 let mark = relayguard.logMark()
 
                 // Half a request, never finished.
-                let half = try PolicySocketClient(path: path)
+                let half = try PolicyClient(path: path)
                 _ = try Self.flood(half.fd, Array("request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@b".utf8))
                 // 16 MiB without a newline, and 17 MiB of `name=value` lines (names repeat, which also makes the
                 // request malformed) without the empty line that ends a request, sent while everything below happens.
-                let longLine = try PolicySocketClient(path: path)
-                let manyLines = try PolicySocketClient(path: path)
+                let longLine = try PolicyClient(path: path)
+                let manyLines = try PolicyClient(path: path)
                 let attributeLines = Array((0..<(Self.floodBytes / 16)).map {
                     "x\(String($0, radix: 16).padding(toLength: 9, withPad: "0", startingAt: 0))=value\n"
                 }.joined().utf8)
@@ -74,11 +75,11 @@ struct FaultPolicyPeerTests {
 
                 // 1,050 idle peers, then at once 100 more than policy_max_connections leaves room for: the limit
                 // makes room by closing the longest-idle connections, so the new ones are accepted.
-                var idlePeers: [PolicySocketClient] = []
-                for _ in 0..<Self.idlePeers { idlePeers.append(try PolicySocketClient(path: path)) }
+                var idlePeers: [PolicyClient] = []
+                for _ in 0..<Self.idlePeers { idlePeers.append(try PolicyClient(path: path)) }
                 let peak = relayguard.memory().rssKiB
-                var extra: [PolicySocketClient] = []
-                for _ in 0..<100 { extra.append(try PolicySocketClient(path: path)) }
+                var extra: [PolicyClient] = []
+                for _ in 0..<100 { extra.append(try PolicyClient(path: path)) }
                 try await relayguard.waitForLogLine(since: mark, what: "the limit's eviction of idle connections") {
                     $0.contains("policy_max_connections (\(Self.maxConnections)) reached: closed ") && $0.contains("(the longest idle) for new ones")
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import RelayGuardTestSupport
 
 @Suite("Fault: 100 reloads under traffic (SIGUSR1 for the milter, SIGHUP for the policy socket)")
 struct FaultReloadTests {
@@ -85,8 +86,8 @@ struct FaultReloadTests {
                             let replies: [String]
                             if let path = milter.policySocketPath {
                                 let answer = try await FaultMilterClient.detached {
-                                    try PolicySocketClient(path: path).ask(
-                                        PolicySocketClient.request(FaultGateway.mustDeny, client: Self.probeClient))
+                                    try PolicyClient(path: path).ask(
+                                        PolicyClient.request(FaultGateway.mustDeny, client: Self.probeClient))
                                 }
                                 replies = answer.map { [$0 == "DUNNO" ? "continue" : $0] } ?? []
                             } else {

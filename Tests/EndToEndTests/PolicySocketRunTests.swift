@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import RelayGuardTestSupport
 
 /// `relayguard run` with `policy_socket`: the socket bound as the service account, served beside the milter or
 /// alone (`socket = none`), reloaded between two requests of one connection, stopped by SIGTERM.
@@ -64,8 +65,8 @@ struct PolicySocketRunTests {
             let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
             #expect(status.st_uid == nobody && status.st_mode & 0o777 == 0o660, "uid \(status.st_uid) mode \(String(status.st_mode, radix: 8))")
 
-            let client = try PolicySocketClient(path: run.policyPath)
-            let request = PolicySocketClient.request(Self.imcea, client: "192.0.2.10")
+            let client = try PolicyClient(path: run.policyPath)
+            let request = PolicyClient.request(Self.imcea, client: "192.0.2.10")
             #expect(try client.ask(request) == Self.reject)
             // The milter still answers on its own socket.
             let replies = try await FaultMilterClient.detached {
@@ -104,9 +105,9 @@ struct PolicySocketRunTests {
         do {
             try await run.waitForLog("serving the policy socket alone (socket = none)")
             #expect(!run.child.capturedOutput().stderr.contains("listening on inet:"))
-            let client = try PolicySocketClient(path: run.policyPath)
-            #expect(try client.ask(PolicySocketClient.request(Self.imcea)) == Self.reject)
-            let bad = try PolicySocketClient(path: run.policyPath)
+            let client = try PolicyClient(path: run.policyPath)
+            #expect(try client.ask(PolicyClient.request(Self.imcea)) == Self.reject)
+            let bad = try PolicyClient(path: run.policyPath)
             #expect(try bad.ask("request=smtpd_access_policy\nno equals sign\n\n")
                     == "451 4.3.0 relay policy temporarily unavailable, try again later")
             // A malformed request is answered, then its connection closed (smtpd never sends one).
@@ -121,8 +122,8 @@ struct PolicySocketRunTests {
 
             // Half a request in flight when SIGTERM arrives: it is answered, then the connection closes. It goes in one
             // write with a whole request, so the answer to that one shows the half was read too.
-            let request = Array(PolicySocketClient.request(Self.imcea).utf8)
-            let first = Array(PolicySocketClient.request("alice@corp.example").utf8) + request.prefix(30)
+            let request = Array(PolicyClient.request(Self.imcea).utf8)
+            let first = Array(PolicyClient.request("alice@corp.example").utf8) + request.prefix(30)
             _ = first.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             #expect(try client.answer() == "DUNNO")
             kill(run.child.processIdentifier, SIGTERM)

@@ -5,6 +5,7 @@ import Foundation
 import Metrics
 import Prometheus
 import RelayGuardConfig
+import RelayGuardTestSupport
 import Testing
 
 @testable import RelayGuardDaemon

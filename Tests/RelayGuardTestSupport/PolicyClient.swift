@@ -6,15 +6,19 @@ import Foundation
 /// A blocking policy-protocol client on a real socket, as smtpd is: it writes requests and reads `action=` answers.
 /// Every read has a 10 s timeout, a hang guard only (no test asserts on time). `@unchecked Sendable`: a test hands
 /// each client to one thread, which alone uses it.
-final class PolicyClient: @unchecked Sendable {
-    let fd: Int32
+public final class PolicyClient: @unchecked Sendable {
+    public let fd: Int32
     private var pending: [UInt8] = []
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
-    init(port: UInt16) throws {
+    public init(port: UInt16) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -26,7 +30,7 @@ final class PolicyClient: @unchecked Sendable {
         try finishConnect(connected, "127.0.0.1:\(port)")
     }
 
-    init(path: String) throws {
+    public init(path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -50,9 +54,9 @@ final class PolicyClient: @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
-    func send(_ text: String) throws { try send(Array(text.utf8)) }
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -61,8 +65,14 @@ final class PolicyClient: @unchecked Sendable {
         }
     }
 
+    /// Sends `request` and returns the action answered, or nil when the server closed the connection.
+    public func ask(_ request: String) throws -> String? {
+        try send(request)
+        return try answer()
+    }
+
     /// The next answer's action (`action=VALUE` then an empty line), or nil when the server closed the connection.
-    func answer() throws -> String? {
+    public func answer() throws -> String? {
         while true {
             if let end = pending.firstRange(of: [0x0A, 0x0A]) {
                 let answer = String(decoding: pending[..<end.lowerBound], as: UTF8.self)
@@ -78,7 +88,7 @@ final class PolicyClient: @unchecked Sendable {
     }
 
     /// True once the server has closed the connection (end of file or reset), reading and dropping anything before.
-    func waitForClose() throws -> Bool {
+    public func waitForClose() throws -> Bool {
         while try fill() { pending.removeAll() }
         return true
     }
@@ -96,7 +106,7 @@ final class PolicyClient: @unchecked Sendable {
     }
 
     /// A request as smtpd writes it (a subset of its attributes).
-    static func request(_ recipient: String, state: String = "RCPT", client: String = "203.0.113.9", extra: String = "") -> String {
+    public static func request(_ recipient: String, state: String = "RCPT", client: String = "203.0.113.9", extra: String = "") -> String {
         "request=smtpd_access_policy\nprotocol_state=\(state)\nclient_address=\(client)\nrecipient=\(recipient)\nqueue_id=\nsasl_username=\n\(extra)\n"
     }
 }
