@@ -145,3 +145,36 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// scripts/sanitize sets RELAYGUARD_SANITIZE_RUN so that a sanitized tree holds only what its run tests, not every
+// product and test target of the package (SwiftPM builds all of them for `swift test --filter` too):
+//   thread:  the four test targets of the TSan suites;
+//   address: MilterTests, and the relayguard executable that the miltertest suite starts (RELAYGUARD_BINARY; the
+//            suite's runner comes from the plain debug build).
+// Each keeps its roots' dependency closure, so a target added to a root's dependencies comes along.
+if let run = Context.environment["RELAYGUARD_SANITIZE_RUN"] {
+    let roots: [String]
+    switch run {
+    case "thread": roots = ["RelayGuardCoreTests", "MilterFrontEndTests", "PolicyFrontEndTests", "RelayGuardDaemonTests"]
+    case "address": roots = ["MilterTests", "relayguard"]
+    default: fatalError("RELAYGUARD_SANITIZE_RUN=\(run): expected thread or address")
+    }
+    let byName = Dictionary(uniqueKeysWithValues: package.targets.map { ($0.name, $0) })
+    var kept = Set<String>()
+    var pending = roots
+    while let name = pending.popLast() {
+        guard kept.insert(name).inserted, let target = byName[name] else { continue }
+        for dependency in target.dependencies {
+            switch dependency {
+            case .targetItem(let name, _), .byNameItem(let name, _): pending.append(name)
+            case .productItem: break  // another package's product: SwiftPM builds only the products used
+            @unknown default: break
+            }
+        }
+    }
+    package.targets.removeAll { !kept.contains($0.name) }
+    package.products.removeAll { product in
+        let targets = (product as? Product.Executable)?.targets ?? (product as? Product.Library)?.targets ?? []
+        return !targets.allSatisfy(kept.contains)
+    }
+}
