@@ -56,8 +56,9 @@ struct FaultPolicyPeerTests {
                 // Half a request, never finished.
                 let half = try PolicyClient(path: path)
                 _ = try Self.flood(half.fd, Array("request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@b".utf8))
-                // 16 MiB without a newline, and 17 MiB of `name=value` lines (names repeat, which also makes the
-                // request malformed) without the empty line that ends a request, sent while everything below happens.
+                // 16 MiB without a newline, and 17 MiB of `name=value` lines (past 256 attributes, which also makes
+                // the request malformed) without the empty line that ends a request, sent while everything below
+                // happens.
                 let longLine = try PolicyClient(path: path)
                 let manyLines = try PolicyClient(path: path)
                 let attributeLines = Array((0..<(Self.floodBytes / 16)).map {
