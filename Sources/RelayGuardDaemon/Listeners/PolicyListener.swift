@@ -74,8 +74,8 @@ public final class PolicyListener: Sendable {
         let logger = serving.logger
         do {
             serverChannel = try ServerBootstrap(group: group)
-                // Accept the whole backlog (128) at each wakeup, not NIO's default of 4: when many smtpd processes
-                // connect at once (a restart, a burst of mail), the last ones waited behind dozens of event loop
+                // Accept up to twice the backlog at each wakeup, not NIO's default of 4: when many smtpd processes
+                // connect at once (a restart, a burst of mail), the last ones would wait behind dozens of event loop
                 // turns with their first request already sent.
                 .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: UInt(ListeningSocket.backlog) * 2)
                 .serverChannelInitializer { channel in
