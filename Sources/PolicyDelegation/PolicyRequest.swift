@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import RelayPolicy
 
 /// The attributes of one policy request that RelayGuard reads, as smtpd sent them (`name=value`, names
@@ -31,7 +36,8 @@ public struct PolicyRequest: Sendable, Equatable {
             case (8, UInt8(ascii: "q")): (candidate, spelling) = (.queueID, "queue_id")
             default: return nil
             }
-            guard spelling.withUTF8Buffer({ $0.elementsEqual(bytes) }) else { return nil }
+            // memcmp: the generic `elementsEqual` walks both buffers an element at a time, through iterators.
+            guard spelling.withUTF8Buffer({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) else { return nil }
             self = candidate
         }
     }

@@ -112,6 +112,33 @@ struct PolicyRequestFramerTests {
         #expect(request.attributes == [name.rawValue: "kept"])
     }
 
+    /// The ASCII check reads a line eight bytes at a time, then the rest byte by byte: every position is checked.
+    @Test("a byte over 0x7F is checked wherever it lies in a line", arguments: 0..<20)
+    func nonASCIIPosition(_ position: Int) {
+        func value(_ bytes: [UInt8]) -> [UInt8] {
+            Array(repeating: 0x61, count: position) + bytes + Array(repeating: 0x61, count: 20 - position)
+        }
+        let head = Array(rcptRequest().utf8.dropLast())
+        var framer = PolicyRequestFramer()
+        let invalid = framer.feed(head + Array("x=".utf8) + value([0xFF]) + [0x0A, 0x0A])
+        guard case .malformed(.notUTF8(line: 11), _)? = invalid.first, invalid.count == 1 else {
+            Issue.record("a 0xFF at \(position) of an unread attribute: \(invalid)")
+            return
+        }
+        let valid = framer.feed(head + Array("x=".utf8) + value([0xC3, 0xA9]) + [0x0A, 0x0A])
+        guard case .request? = valid.first, valid.count == 1 else {
+            Issue.record("an é at \(position) of an unread attribute: \(valid)")
+            return
+        }
+        let recipient = String(decoding: value([0xC3, 0xA9]), as: UTF8.self) + "@corp.example"
+        let kept = framer.feed(Array(rcptRequest(recipient).utf8))
+        guard case .request(let request)? = kept.first, kept.count == 1 else {
+            Issue.record("an é at \(position) of the recipient: \(kept)")
+            return
+        }
+        #expect(request[.recipient] == recipient)
+    }
+
     @Test("a peer that closes mid-request left one unanswered")
     func partial() {
         var framer = PolicyRequestFramer()
