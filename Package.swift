@@ -104,6 +104,10 @@ let package = Package(
         .executableTarget(name: "relayguard-milter-load", dependencies: ["BenchmarkLoadSupport"], path: "Benchmarks/MilterLoad"),
         // Policy delegation protocol load generator (smtpd side); scripts/bench runs it (see BENCHMARKS.md).
         .executableTarget(name: "relayguard-policy-load", dependencies: ["BenchmarkLoadSupport"], path: "Benchmarks/PolicyLoad"),
+        // NIO's floor for a policy server (no framer, decision or log line), beside the C one in scripts/bench.
+        .executableTarget(name: "relayguard-policy-floor", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ], path: "Benchmarks/PolicyFloor"),
         .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
         .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),

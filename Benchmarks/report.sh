@@ -40,7 +40,7 @@ the median of the per-round ratios, so both sides of a ratio ran under the same 
 
 END_OF_HEADER
 
-awk -v rounds="$ROUNDS" -v conclist="$CONCURRENCY" -v requests="${BENCH_REQUESTS:-5000}" -v postfwd_requests="${BENCH_POSTFWD_REQUESTS:-1000}" '
+awk -v rounds="$ROUNDS" -v conclist="$CONCURRENCY" -v requests="${BENCH_REQUESTS:-20000}" -v postfwd_requests="${BENCH_POSTFWD_REQUESTS:-1000}" '
 function median(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     if (n == 0) return 0
@@ -144,8 +144,9 @@ END {
     print "same-logic policy server (`Baselines/policy-same-logic.c`: one thread, epoll, the decisions of `same-logic.c`) on"
     print "a unix socket, with (`-DLOG_DECISIONS`, one write(2) per decision) and without its log line; postfwd (Debian\047s"
     print "postfwd2 1.35, pre-forked Perl children, at most 100, `Benchmarks/postfwd.cf`: the same decisions and replies) on"
-    print "loopback TCP, its request cache off and its logging off (`--perfmon`). Like-for-like pairs as for the milter:"
-    print "RelayGuard as shipped against C + log, RelayGuard quiet against plain C."
+    print "loopback TCP, its request cache off and its logging off (`--perfmon`); and NIO\047s floor (`Benchmarks/PolicyFloor`:"
+    print "RelayGuard\047s NIO server setup, answering `DUNNO` to every request without reading it). Like-for-like pairs as"
+    print "for the milter: RelayGuard as shipped against C + log, RelayGuard quiet against plain C."
     print ""
     print "| concurrency | RelayGuard req/s | C + log | ratio (target ≥ 0.9) | p99 µs RelayGuard | C + log | p99 ratio (target ≤ 1.2) | RelayGuard quiet req/s | C | ratio (target ≥ 0.9) | p99 µs quiet | C | p99 ratio (target ≤ 1.2) | RelayGuard inet req/s | postfwd req/s | RelayGuard ÷ postfwd (target > 1) | p99 µs postfwd |"
     print "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -181,23 +182,39 @@ END {
     print ""
     printf "Targets (≥ 0.9x the C server\047s requests/s at every concurrency, p99 ≤ 1.2x, ahead of postfwd everywhere): %s.\n\n",
         polmissed == "" ? "all met" : "**missed**: " substr(polmissed, 3)
+    print "Where the time goes: each server\047s CPU time per request (µs, medians). The floor is SwiftNIO with no work; from"
+    print "the floor to RelayGuard quiet is RelayGuard\047s framer and decision, from quiet to as shipped its log line (C: from"
+    print "plain C to C + log)."
+    print ""
+    print "| concurrency | NIO floor | C | floor req/s ÷ C req/s | RelayGuard quiet | RelayGuard | C + log |"
+    print "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    for (i = 1; i <= n; i++) {
+        c = order[i]; fc = ""
+        for (r = 1; r <= rounds; r++) fc = fc " " ratio(pol[c, r, "policy-nio-floor", "requests_per_s"], pol[c, r, "policy-same-logic", "requests_per_s"])
+        printf "| %d | %.1f | %.1f | %.2fx | %.1f | %.1f | %.1f |\n", c,
+            median(values["pol", c, "policy-nio-floor", "cpu_us_per_request"]), median(values["pol", c, "policy-same-logic", "cpu_us_per_request"]),
+            median(fc), median(values["pol", c, "relayguard-quiet", "cpu_us_per_request"]),
+            median(values["pol", c, "relayguard", "cpu_us_per_request"]), median(values["pol", c, "policy-same-logic-log", "cpu_us_per_request"])
+    }
+    print ""
     print "Per server: latency of an answer (µs, medians of the per-run percentiles), the server\047s CPU time per request"
     print "(utime + stime from /proc; postfwd\047s work is spread over its children and is not counted), its largest VmRSS"
     print "during the run, and the answers off the benchmark policy (summed over all runs):"
     print ""
     print "| concurrency | server | requests/s | p50 / p99 / p99.9 | CPU µs/request | max RSS MB | wrong answers |"
     print "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
-    ns = split("relayguard relayguard-quiet relayguard-inet policy-same-logic-log policy-same-logic postfwd", servers, " ")
+    ns = split("relayguard relayguard-quiet relayguard-inet policy-same-logic-log policy-same-logic policy-nio-floor postfwd", servers, " ")
     for (i = 1; i <= n; i++) {
         c = order[i]
         for (m = 1; m <= ns; m++) {
             k = "pol" SUBSEP c SUBSEP servers[m] SUBSEP
             wrong = 0; nw = split(values[k "mismatches"], w, " "); for (j = 1; j <= nw; j++) wrong += w[j]
             nw = split(values[k "errors"], w, " "); for (j = 1; j <= nw; j++) wrong += w[j]
-            printf "| %d | %s | %.0f | %.0f / %.0f / %.0f | %s | %s | %d |\n", c, servers[m], median(values[k "requests_per_s"]),
+            printf "| %d | %s | %.0f | %.0f / %.0f / %.0f | %s | %s | %s |\n", c, servers[m], median(values[k "requests_per_s"]),
                 median(values[k "p50_us"]), median(values[k "p99_us"]), median(values[k "p999_us"]),
                 (servers[m] == "postfwd" ? "-" : sprintf("%.1f", median(values[k "cpu_us_per_request"]))),
-                (servers[m] == "postfwd" ? "-" : sprintf("%.1f", median(values[k "max_rss_kb"]) / 1024)), wrong
+                (servers[m] == "postfwd" ? "-" : sprintf("%.1f", median(values[k "max_rss_kb"]) / 1024)),
+                (servers[m] == "policy-nio-floor" ? "- (DUNNO to all)" : wrong)
         }
     }
     print ""

@@ -1,0 +1,51 @@
+// What SwiftNIO alone costs a policy server here: the protocol's bytes in and out, nothing decided. scripts/bench
+// runs it beside RelayGuard's listener and the C server (`policy-nio-floor` in BENCHMARKS.md), so that the gap between
+// RelayGuard and C splits into NIO's share and RelayGuard's own (its framer, decision and log line).
+//
+// Like RelayGuard's listener: a ServerBootstrap on one event loop per core, accepting up to 256 connections a
+// wakeup. Each request (lines ended by an empty line) is answered `action=DUNNO` without reading its attributes, so
+// the load generator counts the refusals it expected as wrong answers.
+//
+// Usage: relayguard-policy-floor PATH (a unix socket; an existing file there is replaced)
+import NIOCore
+import NIOPosix
+
+final class CountRequests: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// The last byte read was a newline: one more ends a request.
+    private var afterNewline = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var requests = 0
+        unwrapInboundIn(data).withUnsafeReadableBytes { bytes in
+            for byte in bytes {
+                if byte == 0x0A {
+                    if afterNewline { requests += 1 }
+                    afterNewline.toggle()
+                } else {
+                    afterNewline = false
+                }
+            }
+        }
+        guard requests > 0 else { return }
+        var answers = context.channel.allocator.buffer(capacity: 14 * requests)
+        for _ in 0..<requests { answers.writeStaticString("action=DUNNO\n\n") }
+        context.writeAndFlush(wrapOutboundOut(answers), promise: nil)
+    }
+}
+
+guard CommandLine.arguments.count == 2 else {
+    print("usage: relayguard-policy-floor PATH")
+    exit(64)
+}
+let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+let server = try ServerBootstrap(group: group)
+    .serverChannelOption(ChannelOptions.maxMessagesPerRead, value: 256)
+    .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CountRequests()) }
+    }
+    .bind(unixDomainSocketPath: CommandLine.arguments[1], cleanupExistingSocketFile: true)
+    .wait()
+try server.closeFuture.wait()
