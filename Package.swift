@@ -132,7 +132,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PolicyFrontEndTests",
-            dependencies: ["PolicyFrontEnd", "RelayGuardCore", "RelayPolicy", "PolicyDelegation", "RelayGuardTestSupport"]
+            dependencies: ["PolicyFrontEnd", "RelayGuardCore", "RelayPolicy", "PolicyDelegation", "RelayGuardTestSupport",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
                 + logAndRegistry
         ),
         .testTarget(

@@ -19,13 +19,13 @@ public struct PolicyAnswerer: Sendable {
     /// The `session=` of the log lines: one per connection.
     let session: UInt64
     /// A listener's throttle for the bad-request error line, shared by its connections; nil: every one is logged.
-    let badRequestLines: Locked<LogThrottle>?
+    let badRequestLines: LogThrottle?
 
     public init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics = RelayGuardMetrics(), session: UInt64) {
         self.init(store: store, logger: logger, metrics: metrics, session: session, badRequestLines: nil)
     }
 
-    init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics, session: UInt64, badRequestLines: Locked<LogThrottle>?) {
+    init(store: PolicyStore, logger: Logger, metrics: RelayGuardMetrics, session: UInt64, badRequestLines: LogThrottle?) {
         self.store = store
         self.logger = logger
         self.metrics = metrics
@@ -63,13 +63,19 @@ public struct PolicyAnswerer: Sendable {
     /// `on_error`'s answer for a request that cannot be read, and a line saying why.
     private func malformed(_ error: PolicyRequestError, request: PolicyRequest) -> String {
         // Throttled where many connections could each send one: junk must not become a flood of lines.
-        let count = badRequestLines.map { throttle in throttle.withLock { $0.count(now: .now()) } } ?? 1
+        // The lines held back are reported by the connection's owner (`badRequestsHeld`), on its event loop.
+        let count = badRequestLines.map { $0.count() } ?? 1
         if let count {
             let more = count > 1 ? " (and \(count - 1) more since the last such line)" : ""
             logger.error("\(request.queueID ?? "NOQUEUE"): session=\(session) frontend=policy: bad policy request: \(error); answering on_error\(more)")
         }
         let snapshot = store.snapshot
         return finish(snapshot.undecidable(AddressDecoder.decode(request.recipient)), snapshot: snapshot, request: request, client: nil)
+    }
+
+    /// The line for the bad requests `badRequestLines` held back after its last line (`LogThrottle.reportHeld`).
+    public func badRequestsHeld(_ count: Int) {
+        logger.error("frontend=policy: \(count) more bad policy request\(count == 1 ? "" : "s") since the last such line, answered on_error")
     }
 
     /// `client`: the request's client as already parsed, if it was (its address is not parsed twice).

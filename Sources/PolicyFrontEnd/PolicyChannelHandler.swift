@@ -14,7 +14,7 @@ public struct PolicyServing: Sendable {
     /// How long a new connection may take to complete its first request (`defaultFirstRequestTimeout`).
     public let firstRequestTimeout: TimeAmount
     /// The bad-request error line of all connections together: at most one a second (`PolicyAnswerer`).
-    let badRequestLines = Locked(LogThrottle())
+    let badRequestLines = LogThrottle()
 
     /// smtpd writes its first request as soon as it has connected (it connects when a recipient needs a decision),
     /// so 10 s is ample; a connection that is silent longer is not smtpd's and must not hold one of the
@@ -139,6 +139,7 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
         answeredOnce = true
         deadline = .now() + serving.timeout
         if malformed {
+            serving.badRequestLines.reportHeld(on: context.eventLoop) { [answerer] in answerer.badRequestsHeld($0) }
             // smtpd never sends a malformed request: the peer is not smtpd, or it speaks another protocol. The request
             // is answered (on_error's answer) and the connection closed, so junk cannot be multiplied into answers
             // and log lines; smtpd, should it ever be the peer, reconnects for its next request.

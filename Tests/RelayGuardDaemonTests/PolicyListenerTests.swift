@@ -303,6 +303,21 @@ struct PolicyListenerTests {
             $0 == "warning: policy_max_connections (2) reached and every connection is in the middle of a request: closed 1 new connection at accept"
         }, "\(running.lines.all)")
         #expect(running.registry.value("relayguard_policy_connections_refused_total") == 1)
+        // Two more at once: within the second of that line they are held back, and reported when it is over. However
+        // the lines fall, every refusal is counted in one of them.
+        for _ in 0..<2 {
+            let refused = try running.client()
+            try? refused.send(PolicyClient.request(imcea))
+            #expect(try refused.answer() == nil)
+        }
+        #expect(running.registry.value("relayguard_policy_connections_refused_total") == 3)
+        try eventually("a line for each refusal") {
+            running.lines.all.compactMap { line -> Int? in
+                guard line.hasPrefix("warning: policy_max_connections (2) reached and every connection is in the middle of a request: closed "),
+                      line.hasSuffix(" at accept") else { return nil }
+                return Int(line.split(separator: " ")[15])
+            }.reduce(0, +) == 3
+        }
         for client in [first, second] {
             try client.send(Array(request.dropFirst(20)))
             #expect(try client.answer() == reject)

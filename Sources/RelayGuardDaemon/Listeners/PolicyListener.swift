@@ -26,8 +26,6 @@ public final class PolicyListener: Sendable {
         var nextSession: UInt64 = 1
         /// Set by `beginStop`: a connection the server channel accepted just before closing is not served.
         var stopping = false
-        var refusals = LogThrottle()
-        var evictions = LogThrottle()
 
         /// The connection to close for a new one at the limit: the one idle longest, if any is idle.
         mutating func takeLongestIdle() -> (any Channel)? {
@@ -72,6 +70,13 @@ public final class PolicyListener: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let state = Locked(Connections())
         let logger = serving.logger
+        let refusals = LogThrottle(), evictions = LogThrottle()
+        @Sendable func logRefusals(_ count: Int) {
+            logger.warning("policy_max_connections (\(maxConnections)) reached and every connection is in the middle of a request: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
+        }
+        @Sendable func logEvictions(_ count: Int) {
+            logger.notice("policy_max_connections (\(maxConnections)) reached: closed \(count) idle connection\(count == 1 ? "" : "s") (the longest idle) for new ones")
+        }
         do {
             serverChannel = try ServerBootstrap(group: group)
                 // Accept up to twice the backlog at each wakeup, not NIO's default of 4: when many smtpd processes
@@ -104,18 +109,14 @@ public final class PolicyListener: Sendable {
                     }
                     guard let session else {
                         serving.listenerMetrics.refused.increment()
-                        if let count = state.withLock({ $0.refusals.count(now: .now()) }) {
-                            logger.warning("policy_max_connections (\(maxConnections)) reached and every connection is in the middle of a request: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
-                        }
+                        if let count = refusals.count() { logRefusals(count) } else { refusals.reportHeld(on: channel.eventLoop, logRefusals) }
                         // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
                         return channel.eventLoop.makeFailedFuture(PolicyConnectionRefused())
                     }
                     if let evicted {
                         evicted.close(promise: nil)
                         serving.listenerMetrics.evicted.increment()
-                        if let count = state.withLock({ $0.evictions.count(now: .now()) }) {
-                            logger.notice("policy_max_connections (\(maxConnections)) reached: closed \(count) idle connection\(count == 1 ? "" : "s") (the longest idle) for new ones")
-                        }
+                        if let count = evictions.count() { logEvictions(count) } else { evictions.reportHeld(on: channel.eventLoop, logEvictions) }
                     }
                     serving.listenerMetrics.accepted.increment()
                     serving.listenerMetrics.open.increment()

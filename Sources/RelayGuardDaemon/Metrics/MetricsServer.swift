@@ -56,7 +56,11 @@ public final class MetricsServer: Sendable {
         let registry = registry
         let logger = logger
         let maxConnections = maxConnections
-        let open = Locked((count: 0, refusals: LogThrottle()))
+        let open = Locked(0)
+        let refusals = LogThrottle()
+        @Sendable func logRefusals(_ count: Int) {
+            logger?.warning("metrics: \(maxConnections) connections open: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
+        }
         do {
             let channel = try ServerBootstrap(group: group)
                 .serverChannelInitializer { channel in
@@ -67,18 +71,16 @@ public final class MetricsServer: Sendable {
                 }
                 .childChannelInitializer { channel in
                     let accepted = open.withLock { open in
-                        guard open.count < maxConnections else { return false }
-                        open.count += 1
+                        guard open < maxConnections else { return false }
+                        open += 1
                         return true
                     }
                     guard accepted else {
-                        if let count = open.withLock({ $0.refusals.count(now: .now()) }) {
-                            logger?.warning("metrics: \(maxConnections) connections open: closed \(count) new connection\(count == 1 ? "" : "s") at accept")
-                        }
+                        if let count = refusals.count() { logRefusals(count) } else { refusals.reportHeld(on: channel.eventLoop, logRefusals) }
                         // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
                         return channel.eventLoop.makeFailedFuture(MetricsConnectionRefused())
                     }
-                    channel.closeFuture.whenComplete { _ in open.withLock { $0.count -= 1 } }
+                    channel.closeFuture.whenComplete { _ in open.withLock { $0 -= 1 } }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(
