@@ -114,8 +114,8 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
         unread = nil
         var count = 0
         var malformed = false
-        // The answers to the requests of this read, written together.
-        var out = context.channel.allocator.buffer(capacity: 64)
+        // The answers to the requests of this read, written together; none for a read that completes no request.
+        var out = ByteBuffer()
         let consumed = buffer.withUnsafeReadableBytes { bytes in
             framer.feed(bytes, until: { event in
                 if case .malformed = event {
@@ -123,6 +123,7 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
                     malformed = true
                 }
                 serving.listenerMetrics.requests.increment()
+                if count == 0 { out = context.channel.allocator.buffer(capacity: 64) }
                 out.writeString(PolicyAnswer.response(answerer.answer(event)))
                 count += 1
                 return !malformed && count < Self.maxRequestsAtOnce
