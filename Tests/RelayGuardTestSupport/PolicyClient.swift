@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 
-/// A blocking policy-protocol client on a real socket, as smtpd is: it writes requests and reads `action=` answers.
+/// A blocking client on a real socket: the policy protocol as smtpd speaks it (requests out, `action=` answers in),
+/// or one request read to the end (`readToEnd`: the metrics endpoint's HTTP).
 /// Every read has a 10 s timeout, a hang guard only (no test asserts on time). `@unchecked Sendable`: a test hands
 /// each client to one thread, which alone uses it.
 public final class PolicyClient: @unchecked Sendable {
@@ -85,6 +86,13 @@ public final class PolicyClient: @unchecked Sendable {
                 return nil
             }
         }
+    }
+
+    /// Everything the server sends until it closes the connection (end of file or reset): an HTTP response, say.
+    public func readToEnd() throws -> [UInt8] {
+        while try fill() {}
+        defer { pending.removeAll() }
+        return pending
     }
 
     /// True once the server has closed the connection (end of file or reset), reading and dropping anything before.
