@@ -2,9 +2,10 @@
 // runs it beside RelayGuard's listener and the C server (`policy-nio-floor` in BENCHMARKS.md), so that the gap between
 // RelayGuard and C splits into NIO's share and RelayGuard's own (its framer, decision and log line).
 //
-// Like RelayGuard's listener: a ServerBootstrap on one event loop per core, accepting up to 256 connections a
-// wakeup. Each request (lines ended by an empty line) is answered `action=DUNNO` without reading its attributes, so
-// the load generator counts the refusals it expected as wrong answers.
+// The event loops and accept batch of RelayGuard's listener (one loop per core, up to 256 connections a wakeup),
+// without its per-connection bookkeeping (back-pressure, idle mark, timeout, metrics). Each request (lines ended by an
+// empty line) is answered `action=DUNNO` without reading its attributes, so the load generator counts the refusals
+// it expected as wrong answers.
 //
 // Usage: relayguard-policy-floor PATH (a unix socket; an existing file there is replaced)
 import NIOCore

@@ -46,6 +46,17 @@ public final class LogThrottle: Sendable {
         schedule(on: eventLoop, at: due, report)
     }
 
+    /// Reports through `report`, at once, the events counted and not reported (none: not called). For a stop: a
+    /// report scheduled on an event loop that is shutting down does not run.
+    public func flush(_ report: (Int) -> Void) {
+        let held: Int? = window.withLock { window in
+            guard window.held > 0 else { return nil }
+            defer { window.held = 0; window.lastLine = .now() }
+            return window.held
+        }
+        if let held { report(held) }
+    }
+
     private func schedule(on eventLoop: any EventLoop, at due: NIODeadline, _ report: @escaping @Sendable (Int) -> Void) {
         eventLoop.scheduleTask(deadline: due) { [self] in
             let now = eventLoop.now

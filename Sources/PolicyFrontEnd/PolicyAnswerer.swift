@@ -37,6 +37,14 @@ public struct PolicyAnswerer: Sendable {
     /// logging and counting its decision. A request outside the RCPT stage answers `DUNNO` undecided and unlogged;
     /// one that cannot be read answers `on_error`'s action, with an error line saying why.
     public func answer(_ event: PolicyRequestFramer.Event) -> String {
+        var lineHeld = false
+        return answer(event, lineHeld: &lineHeld)
+    }
+
+    /// `answer(_:)`, setting `lineHeld` (never clearing it) when the request was a bad one whose error line
+    /// `badRequestLines` held back: its owner then has it reported (`LogThrottle.reportHeld`,
+    /// `PolicyServing.logBadRequestsHeld`) on its event loop.
+    func answer(_ event: PolicyRequestFramer.Event, lineHeld: inout Bool) -> String {
         switch event {
         case .request(let request):
             switch request.query() {
@@ -48,10 +56,10 @@ public struct PolicyAnswerer: Sendable {
             case .success(.otherState):
                 return PolicyAnswer.dunno
             case .failure(let error):
-                return malformed(error, request: request)
+                return malformed(error, request: request, lineHeld: &lineHeld)
             }
         case .malformed(let error, let partial):
-            return malformed(error, request: partial)
+            return malformed(error, request: partial, lineHeld: &lineHeld)
         }
     }
 
@@ -61,21 +69,16 @@ public struct PolicyAnswerer: Sendable {
     }
 
     /// `on_error`'s answer for a request that cannot be read, and a line saying why.
-    private func malformed(_ error: PolicyRequestError, request: PolicyRequest) -> String {
+    private func malformed(_ error: PolicyRequestError, request: PolicyRequest, lineHeld: inout Bool) -> String {
         // Throttled where many connections could each send one: junk must not become a flood of lines.
-        // The lines held back are reported by the connection's owner (`badRequestsHeld`), on its event loop.
         let count = badRequestLines.map { $0.count() } ?? 1
+        if count == nil { lineHeld = true }
         if let count {
             let more = count > 1 ? " (and \(count - 1) more since the last such line)" : ""
             logger.error("\(request.queueID ?? "NOQUEUE"): session=\(session) frontend=policy: bad policy request: \(error); answering on_error\(more)")
         }
         let snapshot = store.snapshot
         return finish(snapshot.undecidable(AddressDecoder.decode(request.recipient)), snapshot: snapshot, request: request, client: nil)
-    }
-
-    /// The line for the bad requests `badRequestLines` held back after its last line (`LogThrottle.reportHeld`).
-    public func badRequestsHeld(_ count: Int) {
-        logger.error("frontend=policy: \(count) more bad policy request\(count == 1 ? "" : "s") since the last such line, answered on_error")
     }
 
     /// `client`: the request's client as already parsed, if it was (its address is not parsed twice).

@@ -32,6 +32,16 @@ public struct PolicyServing: Sendable {
         self.firstRequestTimeout = firstRequestTimeout
     }
 
+    /// The line for the bad requests `badRequestLines` held back after its last line.
+    @Sendable func logBadRequestsHeld(_ count: Int) {
+        logger.error("frontend=policy: \(count) more bad policy request\(count == 1 ? "" : "s") since the last such line, answered on_error")
+    }
+
+    /// Writes the bad requests held back at once: for a stop, when the report scheduled on an event loop would not run.
+    public func flushHeldLines() {
+        badRequestLines.flush(logBadRequestsHeld)
+    }
+
     /// `330 s` as configured; tests use fractions of a second.
     static func text(_ amount: TimeAmount) -> String {
         amount.nanoseconds % 1_000_000_000 == 0 ? "\(amount.nanoseconds / 1_000_000_000) s" : "\(amount.nanoseconds / 1_000_000) ms"
@@ -114,6 +124,8 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
         unread = nil
         var count = 0
         var malformed = false
+        // A bad request's error line held back by the listener's throttle: reported when its second is over.
+        var lineHeld = false
         // The answers to the requests of this read, written together; none for a read that completes no request.
         var out = ByteBuffer()
         let consumed = buffer.withUnsafeReadableBytes { bytes in
@@ -124,7 +136,7 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
                 }
                 serving.listenerMetrics.requests.increment()
                 if count == 0 { out = context.channel.allocator.buffer(capacity: 64) }
-                out.writeString(PolicyAnswer.response(answerer.answer(event)))
+                out.writeString(PolicyAnswer.response(answerer.answer(event, lineHeld: &lineHeld)))
                 count += 1
                 return !malformed && count < Self.maxRequestsAtOnce
             }) - bytes.startIndex
@@ -139,8 +151,10 @@ public final class PolicyChannelHandler: ChannelDuplexHandler {
         guard count > 0 else { return }
         answeredOnce = true
         deadline = .now() + serving.timeout
+        if lineHeld {
+            serving.badRequestLines.reportHeld(on: context.eventLoop, serving.logBadRequestsHeld)
+        }
         if malformed {
-            serving.badRequestLines.reportHeld(on: context.eventLoop) { [answerer] in answerer.badRequestsHeld($0) }
             // smtpd never sends a malformed request: the peer is not smtpd, or it speaks another protocol. The request
             // is answered (on_error's answer) and the connection closed, so junk cannot be multiplied into answers
             // and log lines; smtpd, should it ever be the peer, reconnects for its next request.

@@ -6,7 +6,7 @@ import Testing
 
 /// The throttle on an event loop whose clock the test moves: what is reported at once, what later, and when.
 @Suite("LogThrottle: one line a second, and the events held back reported when the second is over")
-struct LogThrottleTests {
+final class LogThrottleTests {
     /// The counts `reportHeld` delivered, in order.
     final class Reports: Sendable {
         private let counts = Mutex<[Int]>([])
@@ -28,6 +28,9 @@ struct LogThrottleTests {
     func advance(to offset: TimeAmount) {
         loop.advanceTime(to: NIODeadline.uptimeNanoseconds(0) + offset)
     }
+
+    // A report left scheduled must not take the whole test process down (EmbeddedEventLoop's deinit traps on one).
+    deinit { try? loop.syncShutdownGracefully() }
 
     @Test("the first event is a line; the rest of its second are reported once, when it is over")
     func heldReportedAtTheEnd() {
@@ -68,6 +71,20 @@ struct LogThrottleTests {
         #expect(reports.all == [])
         advance(to: .milliseconds(2_200))
         #expect(reports.all == [1])
+    }
+
+    @Test("flush writes what is held at once; the report scheduled for it then finds nothing")
+    func flushAtStop() {
+        #expect(event(at: .milliseconds(0)) == 1)
+        #expect(event(at: .milliseconds(100)) == nil)
+        #expect(event(at: .milliseconds(200)) == nil)
+        var flushed: [Int] = []
+        throttle.flush { flushed.append($0) }
+        #expect(flushed == [2])
+        advance(to: .seconds(10))
+        #expect(reports.all == [])
+        throttle.flush { flushed.append($0) }
+        #expect(flushed == [2])
     }
 
     @Test("a lone event leaves nothing to report")

@@ -203,6 +203,40 @@ struct PolicyListenerTests {
         #expect(running.registry.value("relayguard_policy_requests_total") == 1)
     }
 
+    /// The bad requests the throttled lines account for: one per line as it happens, plus its "(and N more since the
+    /// last such line)", and N per line of requests held back.
+    private static func badRequestsLogged(_ lines: [String]) -> Int {
+        lines.reduce(0) { total, line in
+            func number(after marker: String) -> Int? {
+                line.range(of: marker).flatMap { Int(line[$0.upperBound...].prefix(while: \.isNumber)) }
+            }
+            if line.contains("bad policy request: ") { return total + 1 + (number(after: "(and ") ?? 0) }
+            if line.contains(" more bad policy request") { return total + (number(after: "frontend=policy: ") ?? 0) }
+            return total
+        }
+    }
+
+    @Test("bad requests that keep the connection (no recipient at RCPT): those the throttle held back get a line")
+    func heldBadRequestsReported() throws {
+        let running = try RunningListener()
+        let client = try running.client()
+        try client.send(String(repeating: PolicyClient.request(""), count: 3))
+        for _ in 0..<3 { #expect(try client.answer() == onError) }
+        try eventually("a line for each bad request") { Self.badRequestsLogged(running.lines.all) == 3 }
+        #expect(running.lines.all.contains("error: frontend=policy: 2 more bad policy requests since the last such line, answered on_error")
+                || running.lines.all.contains { $0.contains("(and ") }, "\(running.lines.all)")
+    }
+
+    @Test("stop writes the bad-request lines held back at once")
+    func heldBadRequestsAtStop() throws {
+        let running = try RunningListener()
+        let client = try running.client()
+        try client.send(String(repeating: PolicyClient.request(""), count: 3))
+        for _ in 0..<3 { #expect(try client.answer() == onError) }
+        running.listener.stop(grace: .milliseconds(100))
+        #expect(Self.badRequestsLogged(running.lines.all) == 3, "\(running.lines.all)")
+    }
+
     @Test("500 good requests in one write are all answered, in order, a few at a time")
     func pipelinedGoodRequests() throws {
         let running = try RunningListener()

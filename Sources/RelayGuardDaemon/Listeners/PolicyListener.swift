@@ -16,6 +16,8 @@ public final class PolicyListener: Sendable {
     private let serverChannel: any Channel
     private let state: Locked<Connections>
     private let logger: Logger
+    /// Writes the throttled lines' held-back counts at once (`stop`: the reports scheduled on the loops would not run).
+    private let flushHeldLines: @Sendable () -> Void
     /// What `policy_socket` named, for the log lines.
     public let address: ListenSocket
 
@@ -26,6 +28,8 @@ public final class PolicyListener: Sendable {
         var nextSession: UInt64 = 1
         /// Set by `beginStop`: a connection the server channel accepted just before closing is not served.
         var stopping = false
+        /// Set by `stop`: a second call returns at once (the event loops are gone, nothing would complete).
+        var stopped = false
 
         /// The connection to close for a new one at the limit: the one idle longest, if any is idle.
         mutating func takeLongestIdle() -> (any Channel)? {
@@ -95,18 +99,20 @@ public final class PolicyListener: Sendable {
                     // connection is in the middle of a request is the new one refused. Should the idle one's peer
                     // write a request just as it is closed, smtpd's policy client retries once on a new connection.
                     let idle = IdleMark(.now())
-                    let (session, evicted): (UInt64?, (any Channel)?) = state.withLock { connections in
-                        guard !connections.stopping else { return (nil, nil) }
+                    let (session, evicted, stopping): (UInt64?, (any Channel)?, Bool) = state.withLock { connections in
+                        guard !connections.stopping else { return (nil, nil, true) }
                         var evicted: (any Channel)?
                         if connections.open.count >= maxConnections {
                             evicted = connections.takeLongestIdle()
-                            guard evicted != nil else { return (nil, nil) }
+                            guard evicted != nil else { return (nil, nil, false) }
                         }
                         let session = connections.nextSession
                         connections.nextSession += 1
                         connections.open[session] = Connection(channel: channel, idle: idle)
-                        return (session, evicted)
+                        return (session, evicted, false)
                     }
+                    // Accepted as the listener closed: not served, and no refusal at the limit.
+                    if stopping { return channel.eventLoop.makeFailedFuture(PolicyConnectionRefused()) }
                     guard let session else {
                         serving.listenerMetrics.refused.increment()
                         if let count = refusals.count() { logRefusals(count) } else { refusals.reportHeld(on: channel.eventLoop, logRefusals) }
@@ -144,6 +150,11 @@ public final class PolicyListener: Sendable {
         self.group = group
         self.state = state
         self.logger = logger
+        flushHeldLines = {
+            refusals.flush(logRefusals)
+            evictions.flush(logEvictions)
+            serving.flushHeldLines()
+        }
         self.address = address
     }
 
@@ -172,10 +183,15 @@ public final class PolicyListener: Sendable {
         for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 
-    /// `beginStop`, then waits up to `grace` for the connections to close, closes what is left and ends the event
-    /// loops. Blocks: call it off the event loops. A unix socket is left at its path, as a stale one (the next start
-    /// replaces it): a path-based unlink could remove the socket of a newer process bound there meanwhile.
+    /// `beginStop`, then waits up to `grace` for the connections to close, closes what is left, writes the throttled
+    /// log lines' held-back counts and ends the event loops. Blocks: call it off the event loops. A second call
+    /// returns at once. A unix socket is left at its path, as a stale one (the next start replaces it): a path-based
+    /// unlink could remove the socket of a newer process bound there meanwhile.
     public func stop(grace: TimeAmount = .seconds(5)) {
+        guard state.withLock({ connections in
+            defer { connections.stopped = true }
+            return !connections.stopped
+        }) else { return }
         beginStop()
         try? serverChannel.closeFuture.wait()
         let open = state.withLock { $0.open.values.map(\.channel) }
@@ -185,6 +201,7 @@ public final class PolicyListener: Sendable {
             try? channel.closeFuture.wait()
             timeout.cancel()
         }
+        flushHeldLines()
         try? group.syncShutdownGracefully()
     }
 }
