@@ -35,8 +35,9 @@ much). Every ratio compares figures from the same round, so a busy moment weighs
 ${BENCH_NOTE:+
 Note on this run: $BENCH_NOTE
 }
-Medians over $ROUNDS rounds; the milters, policy servers and Postfix configurations take turns within each round, and each ratio is
-the median of the per-round ratios, so both sides of a ratio ran under the same background load.
+Medians over $ROUNDS rounds; the milters, policy servers and Postfix configurations take turns within each round, each
+round starting one further along the list (no server is always first), and each ratio is the median of the per-round
+ratios, so both sides of a ratio ran under the same background load.
 
 END_OF_HEADER
 
