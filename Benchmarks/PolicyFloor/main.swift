@@ -7,7 +7,7 @@
 // empty line) is answered `action=DUNNO` without reading its attributes, so the load generator counts the refusals
 // it expected as wrong answers.
 //
-// Usage: relayguard-policy-floor PATH (a unix socket; an existing file there is replaced)
+// Usage: relayguard-policy-floor unix:PATH (as the C policy servers; an existing file there is replaced)
 import NIOCore
 import NIOPosix
 
@@ -37,8 +37,8 @@ final class CountRequests: ChannelInboundHandler {
     }
 }
 
-guard CommandLine.arguments.count == 2 else {
-    print("usage: relayguard-policy-floor PATH")
+guard CommandLine.arguments.count == 2, CommandLine.arguments[1].hasPrefix("unix:") else {
+    print("usage: relayguard-policy-floor unix:PATH")
     exit(64)
 }
 let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -47,6 +47,6 @@ let server = try ServerBootstrap(group: group)
     .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(CountRequests()) }
     }
-    .bind(unixDomainSocketPath: CommandLine.arguments[1], cleanupExistingSocketFile: true)
+    .bind(unixDomainSocketPath: String(CommandLine.arguments[1].dropFirst("unix:".count)), cleanupExistingSocketFile: true)
     .wait()
 try server.closeFuture.wait()

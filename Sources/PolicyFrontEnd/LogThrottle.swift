@@ -33,6 +33,12 @@ public final class LogThrottle: Sendable {
         }
     }
 
+    /// Counts one event and has `report` called with the count: now, or on `eventLoop` once the interval since the
+    /// last line is over (`count`, then `reportHeld`). For a line that is the same whether written now or later.
+    public func count(on eventLoop: any EventLoop, _ report: @escaping @Sendable (Int) -> Void) {
+        if let count = count() { report(count) } else { reportHeld(on: eventLoop, report) }
+    }
+
     /// Has `report` called on `eventLoop`, once the interval since the last line is over, with the events counted
     /// and not reported by then (none: not called). Call it after `count` returned nil; a report already scheduled
     /// covers this event too.

@@ -115,14 +115,14 @@ public final class PolicyListener: Sendable {
                     if stopping { return channel.eventLoop.makeFailedFuture(PolicyConnectionRefused()) }
                     guard let session else {
                         serving.listenerMetrics.refused.increment()
-                        if let count = refusals.count() { logRefusals(count) } else { refusals.reportHeld(on: channel.eventLoop, logRefusals) }
+                        refusals.count(on: channel.eventLoop, logRefusals)
                         // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
                         return channel.eventLoop.makeFailedFuture(PolicyConnectionRefused())
                     }
                     if let evicted {
                         evicted.close(promise: nil)
                         serving.listenerMetrics.evicted.increment()
-                        if let count = evictions.count() { logEvictions(count) } else { evictions.reportHeld(on: channel.eventLoop, logEvictions) }
+                        evictions.count(on: channel.eventLoop, logEvictions)
                     }
                     serving.listenerMetrics.accepted.increment()
                     serving.listenerMetrics.open.increment()

@@ -76,7 +76,7 @@ public final class MetricsServer: Sendable {
                         return true
                     }
                     guard accepted else {
-                        if let count = refusals.count() { logRefusals(count) } else { refusals.reportHeld(on: channel.eventLoop, logRefusals) }
+                        refusals.count(on: channel.eventLoop, logRefusals)
                         // A failed initializer makes ServerBootstrap close the accepted socket before registering it.
                         return channel.eventLoop.makeFailedFuture(MetricsConnectionRefused())
                     }
