@@ -117,14 +117,8 @@ struct FaultResourceTests {
         defer { directory.remove() }
         let port = try FreePort.allocate()
         let config = try directory.write("socket = inet:\(port)@127.0.0.1\nuser = nobody\n", to: "relayguard.conf")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try RelayGuardProcess.binaryPath())
-        process.arguments = ["run", "--config", config]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/full")
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let process = try ChildProcess(try RelayGuardProcess.binaryPath(), ["run", "--config", config], outputFile: "/dev/full")
+        defer { process.kill() }
         try await FreePort.waitUntilListening(port, what: "relayguard with stderr on /dev/full",
                                               whileAlive: { process.isRunning })
 
@@ -137,11 +131,11 @@ struct FaultResourceTests {
             try await postfix.waitForQueueToDrain()
             #expect(try postfix.sink.recipients() == [FaultGateway.allowed])
         }
-        #expect(process.isRunning, "relayguard died writing to a full stderr (status \(process.terminationStatus))")
+        #expect(process.isRunning, "relayguard died writing to a full stderr (status \(process.exitCode))")
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         try await waitUntil("relayguard to exit after SIGTERM", timeout: .seconds(10)) { !process.isRunning }
-        #expect(process.terminationStatus == 0 && process.terminationReason == .exit)
-        reportFigures("resource-full-disk", ["decisions_answered": "2", "exit_status": "\(process.terminationStatus)"])
+        #expect(process.exitCode == 0 && process.terminationSignal == nil)
+        reportFigures("resource-full-disk", ["decisions_answered": "2", "exit_status": "\(process.exitCode)"])
     }
 }
