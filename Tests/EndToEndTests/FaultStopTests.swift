@@ -5,7 +5,7 @@ import Testing
 struct FaultStopTests {
     static let messagesPerStream = 600
 
-    @Test("SIGTERM under load: exit 0 within 10 s, in-flight and later sessions tempfailed, nothing must-deny delivered")
+    @Test("SIGTERM under load: exit 0 within 10 s, sessions after it tempfailed, nothing must-deny delivered")
     func stopUnderLoad() async throws {
         try await withRelayGuard { milter in
             try await withPostfix(FaultGateway.options(milter)) { postfix in
@@ -25,6 +25,12 @@ struct FaultStopTests {
                     #expect(exited, "relayguard still running 10 s after SIGTERM")
                     #expect(milter.exitCode == 0, "exit status \(milter.exitCode)")
                     #expect(!milter.logLines(containing: "relayguard stopped").isEmpty)
+                    // A session after the stop is tempfailed, whether or not the streams still ran by then (on a
+                    // busy machine they can finish before the signal): MAIL FROM gets milter_default_action's 451.
+                    let probe = try await Swaks.send(to: postfix, from: "stop-probe@outside.example",
+                                                     recipients: [FaultGateway.mustDeny, FaultGateway.allowed],
+                                                     client: XClient("127.0.0.1"))
+                    #expect(probe.mailReply?.code == 451 && probe.mailReply?.enhancedCode == "4.7.1", "\(probe.output.stdout)")
 
                     let allowed = try await allowedRun.finish()
                     let denied = try await deniedRun.finish()
@@ -37,7 +43,7 @@ struct FaultStopTests {
                     #expect(allowed.other.isEmpty && denied.other.isEmpty, "\(allowed.other) \(denied.other)")
                     #expect(allowed.rejected == 0, "\(allowed.refusals)")
                     #expect(delivered == allowed.accepted && delivered + allowed.tempfailed == allowed.source.messages)
-                    #expect(allowed.tempfailed + denied.tempfailed > 0, "nothing was tempfailed after the stop")
+                    #expect(denied.rejected + denied.tempfailed == denied.source.messages)
 
                     // Sessions the stop cut in the middle: Postfix lost the milter after connect (its warnings
                     // name the stage), as opposed to sessions that found no milter at all (connect refused).
