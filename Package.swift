@@ -110,7 +110,7 @@ let package = Package(
         ], path: "Benchmarks/PolicyFloor"),
         .testTarget(name: "MilterTests", dependencies: ["Milter", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "PolicyDelegationTests", dependencies: ["PolicyDelegation", "RelayPolicy"]),
-        .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy"], resources: [.copy("Corpus")]),
+        .testTarget(name: "RelayPolicyTests", dependencies: ["RelayPolicy", "RelayGuardTestSupport"], resources: [.copy("Corpus")]),
         .testTarget(name: "SMTPProbeTests", dependencies: ["SMTPProbe", "RelayPolicy"]),
         .testTarget(name: "MailLogAuditTests", dependencies: ["MailLogAudit", "RelayPolicy"]),
         .testTarget(name: "PostfixCheckTests", dependencies: ["PostfixCheck", "RelayGuardConfig", "RelayPolicy"]),

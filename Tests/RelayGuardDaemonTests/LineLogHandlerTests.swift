@@ -1,5 +1,6 @@
 import Foundation
 import RelayGuardCore
+import RelayGuardTestSupport
 @testable import RelayGuardDaemon
 import Testing
 
@@ -36,21 +37,9 @@ struct LineLogHandlerTests {
         #expect(Self.timestamp(second) == expected)
     }
 
-    /// SplitMix64: a seeded generator, so a failure repeats with the seed in its message.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("the arithmetic agrees with gmtime_r and strftime on 100,000 seconds from 1970 to 2200", arguments: [UInt64(1)])
     func agreesWithLibc(seed: UInt64) {
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(seed: seed)
         var mismatches: [String] = []
         for _ in 0..<100_000 {
             let second = Int.random(in: 0..<7_258_118_400, using: &generator)

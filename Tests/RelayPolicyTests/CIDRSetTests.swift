@@ -1,3 +1,4 @@
+import RelayGuardTestSupport
 import RelayPolicy
 import Testing
 
@@ -304,22 +305,5 @@ struct CIDRSetTests {
         #expect(mismatches.count == 0, "first mismatches: \(firstMismatches)")
         // Guard the test itself: a region fully covered (or empty) would make the comparison trivial.
         #expect(hits > probes.count / 5 && hits < probes.count * 4 / 5, "hits \(hits) of \(probes.count)")
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny deterministic generator, so a failing seed reproduces everywhere.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

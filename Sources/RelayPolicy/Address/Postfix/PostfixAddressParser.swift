@@ -5,7 +5,8 @@
 /// brackets off, a source route cut, then the RFC 822 parser: comments dropped, quotes and backslashes undone, the
 /// address inside `Joe <a>` or `<<a>>` taken, more than one address refused); the "local" rewrite and the resolver
 /// (`site!user`, `user%site`, `@$myorigin`, local domains stripped, `@$myhostname` for an address without a domain,
-/// the domain's syntax checked); then the case folding of smtpd's resolver cache and RFC 821 quoting.
+/// the domain's syntax checked, a leading `-` refused); then the case folding of smtpd's resolver cache and RFC 821
+/// quoting.
 /// `Tests/EndToEndTests/PostfixParseDifferentialTests` compares it with a real Postfix on every corpus row.
 public enum PostfixAddressParser {
     /// The main.cf parameters the result depends on.
@@ -26,6 +27,9 @@ public enum PostfixAddressParser {
         public var emptyAddressRecipient: String
         /// `line_length_limit`: Postfix 3.7 reads that much of a longer command and skips the rest.
         public var lineLengthLimit: Int
+        /// `allow_min_user`: without it (the default), a resolved recipient that starts with `-` is a syntax error,
+        /// so that no delivery command can read it as an option.
+        public var allowMinUser: Bool
 
         public init(
             myhostname: String = "localhost",
@@ -36,7 +40,8 @@ public enum PostfixAddressParser {
             percentHack: Bool = true,
             smtputf8: Bool = true,
             emptyAddressRecipient: String = "MAILER-DAEMON",
-            lineLengthLimit: Int = 2048
+            lineLengthLimit: Int = 2048,
+            allowMinUser: Bool = false
         ) {
             self.myhostname = myhostname
             self.myorigin = myorigin ?? myhostname
@@ -47,6 +52,7 @@ public enum PostfixAddressParser {
             self.smtputf8 = smtputf8
             self.emptyAddressRecipient = emptyAddressRecipient
             self.lineLengthLimit = lineLengthLimit
+            self.allowMinUser = allowMinUser
         }
     }
 

@@ -5,16 +5,21 @@ enum PostfixHostSyntax {
     /// numeric, up to 255 bytes); a non-ASCII name when SMTPUTF8 is on and each label could be an IDNA U-label.
     static func isHostname(_ name: [UInt8], utf8: Bool) -> Bool {
         if utf8, name.contains(where: { $0 >= 0x80 }) {
-            // Postfix asks libidn2 (UTS 46); this accepts what a U-label is made of: letters, marks, digits, hyphens.
+            // Postfix asks ICU (UTS 46, hyphens checked, STD3 rules off) and then checks the A-label as an ASCII
+            // hostname; this accepts what a U-label is made of: letters, marks, digits, hyphens and `_` (the one
+            // ASCII character besides those that both steps pass), no hyphen first, last, or third and fourth.
             guard isValidUTF8(name) else { return false }
             let text = String(decoding: name, as: UTF8.self)
             let labels = text.split(separator: ".", omittingEmptySubsequences: false)
             return !labels.contains { label in
-                label.isEmpty || label.first == "-" || label.last == "-" || !label.unicodeScalars.allSatisfy { scalar in
-                    scalar == "-" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-                        || scalar.properties.generalCategory == .nonspacingMark
-                        || scalar.properties.generalCategory == .spacingMark
-                }
+                let scalars = Array(label.unicodeScalars)
+                return scalars.isEmpty || scalars.first == "-" || scalars.last == "-"
+                    || (scalars.count >= 4 && scalars[2] == "-" && scalars[3] == "-")
+                    || !scalars.allSatisfy { scalar in
+                        scalar == "-" || scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+                            || scalar.properties.generalCategory == .nonspacingMark
+                            || scalar.properties.generalCategory == .spacingMark
+                    }
             }
         }
         guard !name.isEmpty, name.count <= 255 else { return false }

@@ -1,7 +1,8 @@
 /// What Postfix's trivial-rewrite does to a recipient before smtpd hands it to a milter as `{rcpt_addr}`: the
 /// "local" rewrite (source route dropped, `site!user` and `user%site` turned into `user@site`, `@$myorigin` appended),
 /// then the resolver (local domains stripped and routing operators followed, `@$myhostname` appended, the result's
-/// domain checked). Written from Postfix's `src/trivial-rewrite/{rewrite,resolve}.c`; not a copy.
+/// domain checked, a leading `-` refused). Written from Postfix's `src/trivial-rewrite/{rewrite,resolve}.c`; not a
+/// copy.
 struct PostfixResolver {
     let settings: PostfixAddressParser.Settings
 
@@ -95,6 +96,8 @@ struct PostfixResolver {
         } else if !PostfixHostSyntax.isHostname(recipientDomain, utf8: settings.smtputf8) {
             return nil
         }
+        // resolve.c's last check, whatever the domain: an external command could read `-x@...` as an option.
+        if !settings.allowMinUser, recipient.first == UInt8(ascii: "-") { return nil }
         return recipient
     }
 
