@@ -125,6 +125,7 @@ struct PostfixParseDifferentialTests {
         "corp.example", "elsewhere.com", "gateway.test", "[127.0.0.1]", "[IPv6:::1]", "localhost", "postmaster",
         "@", "@", "%", "!", ":", ",", ";", ".", "..", "<", ">", "\"", "\\", "(", ")", "[", "]", " ", "\t", "=", "/",
         "c=us;a= ;p=corp;o=x;s=b;", "é", "ß", "\u{202E}", "#", "$", "'", "*", "?", "{", "|", "}", "~", "&",
+        "[1.2.3.4]", "123", "CORP.EXAMPLE", "xn--", "bücher", "MAILER-DAEMON", "\"\"", "@[", "IPv6:", "0",
     ]
 
     static func randomArgument(using random: inout SplitMix64) -> String {
