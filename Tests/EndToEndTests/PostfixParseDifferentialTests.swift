@@ -119,6 +119,62 @@ struct PostfixParseDifferentialTests {
         try await Self.compare(rows, what: "seed \(seed)")
     }
 
+    /// The two front ends on one Postfix, RelayGuard in report mode: smtpd asks the policy service first (its
+    /// `recipient` is the address it parsed), then the milter (the raw argument and `{rcpt_addr}`). The milter sees
+    /// more, so whatever the policy service would deny, the milter must deny too; the reverse is what parsing hides
+    /// (PolicyServiceVisibilityTests), counted here.
+    @Test("seeded random RCPT arguments: the milter would deny whatever the policy service would deny")
+    func milterDeniesWhatThePolicyServiceDenies() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let count = environment["RELAYGUARD_DIFFERENTIAL_RECIPIENTS"].flatMap { Int($0) } ?? 1_500
+        let seed = environment["RELAYGUARD_DIFFERENTIAL_SEED"].flatMap { UInt64($0) } ?? 1
+        var random = SplitMix64(seed: seed &+ 1_000)
+        let rows = (0..<count).map { Row(id: "seed-\(seed)-\($0 + 1)", recipient: Self.randomArgument(using: &random)) }
+            .filter { Self.unsendable($0) == nil }
+        try await withRelayGuard(["mode = report"], policy: .unix) { relayguard in
+            var options = PostfixOptions(milter: relayguard.postfixMilter(), parameters: Self.postfixParameters)
+            options.parameters["smtpd_relay_restrictions"] =
+                "check_policy_service \(relayguard.postfixPolicyService!), permit_mynetworks, reject_unauth_destination"
+            try await withPostfix(options) { postfix in
+                var counts = (accepted: 0, both: 0, milterOnly: 0, neither: 0, policyNotAsked: 0)
+                for chunk in stride(from: 0, to: rows.count, by: 2_000) {
+                    let session = try RawSMTPSession(port: postfix.smtpPort)
+                    guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
+                    for (index, row) in rows[chunk..<min(chunk + 2_000, rows.count)].enumerated() {
+                        if index % 1_000 == 0 {
+                            if index > 0 { try session.send("RSET") }
+                            let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
+                            guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
+                        }
+                        let mark = relayguard.logMark()
+                        guard try session.send("RCPT TO:" + row.recipient).code == 250 else { continue }
+                        counts.accepted += 1
+                        // smtpd asks the policy service, then the milter: the milter's line is the last of the RCPT.
+                        // (smtpd does not ask the policy service for a bare `postmaster`.)
+                        let (milterLine, before) = try await relayguard.waitForLogLine(since: mark, what: "the milter's line") {
+                            MilterDecisionLine($0).map { $0["frontend"] == nil } ?? false
+                        }
+                        let policyLine = before.compactMap(MilterDecisionLine.init).first { $0["frontend"] == "policy" }
+                        let milter = MilterDecisionLine(milterLine)!
+                        let policyDenies = policyLine?["would_deny"] == "yes", milterDenies = milter["would_deny"] == "yes"
+                        #expect(!policyDenies || milterDenies,
+                                "\(row.id) \(row.recipient.debugDescription): the policy service would deny, the milter would not\n\(policyLine?.description ?? "")\n\(milter)")
+                        switch (policyDenies, milterDenies) {
+                        case (true, true): counts.both += 1
+                        case (false, true): counts.milterOnly += 1
+                        default: counts.neither += 1
+                        }
+                        if policyLine == nil { counts.policyNotAsked += 1 }
+                    }
+                    try session.send("QUIT")
+                }
+                print("Front ends on random RCPT arguments (seed \(seed)): \(counts.accepted) accepted by Postfix "
+                      + "(\(counts.policyNotAsked) without asking the policy service); would deny: both \(counts.both), "
+                      + "only the milter \(counts.milterOnly), neither \(counts.neither)")
+            }
+        }
+    }
+
     /// Pieces of an RCPT argument: one is drawn at a time, so specials meet each other and the real forms' parts.
     static let pieces: [String] = [
         "a", "b", "x.y", "IMCEASMTP-", "IMCEAEX-", "IMCEAX400-", "imceasmtp-", "+40", "+2E", "+2B", "+", "-", "_",

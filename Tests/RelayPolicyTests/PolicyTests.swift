@@ -292,6 +292,16 @@ struct PolicyTests {
         // The raw text routes where the parsed address does not: the stricter answer wins.
         ParsedCase(raw: "<IMCEASMTP-victim+40elsewhere+2Ecom@corp.test>", parsed: "alice@corp.test", verdict: .reject, rule: .rerouteDisabled),
         ParsedCase(raw: "<\"victim@elsewhere.example\"@corp.test>", parsed: "alice@corp.test", verdict: .reject, rule: .rerouteDisabled),
+        // What Postfix's parser reads in the raw text (a policy service's `recipient`) routes where the decoder's reading
+        // and the delivered address do not: found by PostfixParseDifferentialTests' random arguments, with the
+        // {rcpt_addr} Postfix gave.
+        ParsedCase(raw: "\"\"@a$elsewhere.com\u{202E}IPv6:x.y", parsed: "x.y@gateway.test", verdict: .reject, rule: .rerouteDisabled),
+        ParsedCase(raw: "<\\<IMCEASMTP->", parsed: "\"<imceasmtp-\"@gateway.test", verdict: .reject, rule: .rerouteDisabled),
+        ParsedCase(raw: "<\\<IMCEASMTP-victim+40elsewhere+2Ecom@corp.test>",
+                   parsed: "\"<imceasmtp-victim+40elsewhere+2ecom\"@corp.test", verdict: .reject, rule: .rerouteDisabled),
+        // Postfix reads these as the decoder does: nothing more to decide.
+        ParsedCase(raw: "<\"alice\"@corp.test>", parsed: "alice@corp.test", verdict: .continue, rule: .pass),
+        ParsedCase(raw: "<alice@corp.test> ", parsed: "alice@corp.test", verdict: .continue, rule: .pass),
     ]
 
     @Test(arguments: deliveredAddressCases)

@@ -61,19 +61,39 @@ public struct Policy: Sendable {
     /// delivers to). The relay and unknown-recipient rules judge `parsed` alone: RFC 822 syntax in the raw argument
     /// (`<<a>>`, `<Joe <a>>`, comments) is not the domain mail goes to. The encapsulation and routing rules judge both,
     /// and the stricter answer wins, so that syntax hides nothing from them.
+    ///
+    /// The raw argument is also read as Postfix's own RFC 822 parser reads it (the `recipient` smtpd hands a policy
+    /// service), where that differs from the decoder's reading: to Postfix, `""@a:b` is a source route. So the milter
+    /// denies whatever a policy service on the same Postfix would. A front end that has no raw argument passes the
+    /// parsed address as both (`parsed == raw`), and nothing is read twice.
     public func decide(_ raw: String, parsed: String?, client: Client) -> Decision {
         let rawAddress = AddressDecoder.decode(raw)
+        let postfixReading = parsed == raw ? nil : rerouteDenial(ofPostfixReading: raw, besides: rawAddress, client: client)
         guard let parsed, !parsed.isEmpty, parsed != rawAddress.recipient else {
-            return decision(for: rawAddress, client: client)
+            return Self.stricter(decision(for: rawAddress, client: client), postfixReading)
         }
         var delivered = AddressDecoder.decode(parsed)
         // RFC 5321 4.5.1: `postmaster` with no domain is this server's, whatever hostname Postfix's resolver appends.
         if Self.isPostmaster(rawAddress), rawAddress.domain.isEmpty, Self.isPostmaster(delivered) { delivered = rawAddress }
         let second = decision(for: delivered, client: client)
-        let first = decision(for: rawAddress, client: client, rerouteRulesOnly: true)
+        let first = Self.stricter(decision(for: rawAddress, client: client, rerouteRulesOnly: true), postfixReading)
         // A reroute rule that answered the raw text at least as strictly keeps it (a denial's reply quotes what the
         // client sent; an allowed reroute is named as one); otherwise the delivered address names the rule.
         return first.rule != .pass && first.severity >= second.severity ? first : second
+    }
+
+    /// The reroute rules' denial of `raw` as Postfix's parser reads it, when that reading is another address than
+    /// the decoder's and is denied.
+    private func rerouteDenial(ofPostfixReading raw: String, besides rawAddress: DecodedAddress, client: Client) -> Decision? {
+        guard let text = PostfixAddressParser.extractedAddress(raw), text != rawAddress.recipient else { return nil }
+        let reading = decision(for: AddressDecoder.decode(text), client: client, rerouteRulesOnly: true)
+        return reading.denies ? reading : nil
+    }
+
+    /// `other` when it answers more severely than `decision`.
+    private static func stricter(_ decision: Decision, _ other: Decision?) -> Decision {
+        guard let other, other.severity > decision.severity else { return decision }
+        return other
     }
 
     /// Decides an already decoded recipient.

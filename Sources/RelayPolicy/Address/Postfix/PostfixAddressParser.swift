@@ -101,6 +101,30 @@ public enum PostfixAddressParser {
         return rcptAddr
     }
 
+    /// The one address in an RCPT argument (argv[0] of a milter's RCPT) as smtpd's `extract_addr` reads it: what a
+    /// policy service gets as `recipient`. Nil when that is the argument without its angle brackets (checked first,
+    /// byte by byte: most arguments have none of RFC 822's specials), and when there is no address or several.
+    static func extractedAddress(_ argument: String) -> String? {
+        var bytes = argument.utf8[...]
+        if bytes.count >= 2, bytes.first == UInt8(ascii: "<"), bytes.last == UInt8(ascii: ">") {
+            bytes = bytes.dropFirst().dropLast()
+        }
+        guard bytes.first == UInt8(ascii: "@") || bytes.contains(where: isRFC822Special) else { return nil }
+        guard let address = extractAddress(Array(argument.utf8)), !address.isEmpty else { return nil }
+        return String(decoding: address, as: UTF8.self)
+    }
+
+    /// A byte Postfix's RFC 822 tokenizer treats specially inside an address: quotes, escapes, comments, brackets,
+    /// list and route separators, blanks and controls.
+    private static func isRFC822Special(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0...0x20, 0x7F, UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"),
+             UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
+            true
+        default: false
+        }
+    }
+
     /// `extract_addr`: the internal form of the one address in the argument, "" for none, nil for several.
     static func extractAddress(_ argument: [UInt8]) -> [UInt8]? {
         var text = argument[...]
