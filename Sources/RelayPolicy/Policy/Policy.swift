@@ -68,15 +68,19 @@ public struct Policy: Sendable {
     /// parsed address as both (`parsed == raw`), and nothing is read twice.
     public func decide(_ raw: String, parsed: String?, client: Client) -> Decision {
         let rawAddress = AddressDecoder.decode(raw)
-        let postfixReading = parsed == raw ? nil : rerouteDenial(ofPostfixReading: raw, besides: rawAddress, client: client)
+        let hasArgument = parsed.map { $0.utf8.count != raw.utf8.count || $0 != raw } ?? true
+        let postfixReading = hasArgument ? rerouteDenial(ofPostfixReading: raw, besides: rawAddress, client: client) : nil
         guard let parsed, !parsed.isEmpty, parsed != rawAddress.recipient else {
-            return Self.stricter(decision(for: rawAddress, client: client), postfixReading)
+            let decision = decision(for: rawAddress, client: client)
+            if let postfixReading, postfixReading.severity > decision.severity { return postfixReading }
+            return decision
         }
         var delivered = AddressDecoder.decode(parsed)
         // RFC 5321 4.5.1: `postmaster` with no domain is this server's, whatever hostname Postfix's resolver appends.
         if Self.isPostmaster(rawAddress), rawAddress.domain.isEmpty, Self.isPostmaster(delivered) { delivered = rawAddress }
         let second = decision(for: delivered, client: client)
-        let first = Self.stricter(decision(for: rawAddress, client: client, rerouteRulesOnly: true), postfixReading)
+        var first = decision(for: rawAddress, client: client, rerouteRulesOnly: true)
+        if let postfixReading, postfixReading.severity > first.severity { first = postfixReading }
         // A reroute rule that answered the raw text at least as strictly keeps it (a denial's reply quotes what the
         // client sent; an allowed reroute is named as one); otherwise the delivered address names the rule.
         return first.rule != .pass && first.severity >= second.severity ? first : second
@@ -88,12 +92,6 @@ public struct Policy: Sendable {
         guard let text = PostfixAddressParser.extractedAddress(raw), text != rawAddress.recipient else { return nil }
         let reading = decision(for: AddressDecoder.decode(text), client: client, rerouteRulesOnly: true)
         return reading.denies ? reading : nil
-    }
-
-    /// `other` when it answers more severely than `decision`.
-    private static func stricter(_ decision: Decision, _ other: Decision?) -> Decision {
-        guard let other, other.severity > decision.severity else { return decision }
-        return other
     }
 
     /// Decides an already decoded recipient.

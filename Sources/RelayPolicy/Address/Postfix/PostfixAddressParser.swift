@@ -105,25 +105,36 @@ public enum PostfixAddressParser {
     /// policy service gets as `recipient`. Nil when that is the argument without its angle brackets (checked first,
     /// byte by byte: most arguments have none of RFC 822's specials), and when there is no address or several.
     static func extractedAddress(_ argument: String) -> String? {
-        var bytes = argument.utf8[...]
-        if bytes.count >= 2, bytes.first == UInt8(ascii: "<"), bytes.last == UInt8(ascii: ">") {
-            bytes = bytes.dropFirst().dropLast()
-        }
-        guard bytes.first == UInt8(ascii: "@") || bytes.contains(where: isRFC822Special) else { return nil }
-        guard let address = extractAddress(Array(argument.utf8)), !address.isEmpty else { return nil }
+        let needsParsing = argument.utf8.withContiguousStorageIfAvailable(needsParsing) ?? needsParsing(Array(argument.utf8))
+        guard needsParsing, let address = extractAddress(Array(argument.utf8)), !address.isEmpty else { return nil }
         return String(decoding: address, as: UTF8.self)
     }
 
-    /// A byte Postfix's RFC 822 tokenizer treats specially inside an address: quotes, escapes, comments, brackets,
-    /// list and route separators, blanks and controls.
-    private static func isRFC822Special(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0...0x20, 0x7F, UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"),
-             UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"):
-            true
-        default: false
-        }
+    /// Whether the argument, without its angle brackets, starts a source route or has a byte `isRFC822Special`.
+    private static func needsParsing(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var (start, end) = (0, bytes.count)
+        if end >= 2, bytes[0] == UInt8(ascii: "<"), bytes[end - 1] == UInt8(ascii: ">") { (start, end) = (1, end - 1) }
+        if start < end, bytes[start] == UInt8(ascii: "@") { return true }
+        for index in start..<end where isRFC822Special(bytes[index]) { return true }
+        return false
     }
+
+    private static func needsParsing(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer(needsParsing)
+    }
+
+    /// A byte Postfix's RFC 822 tokenizer treats specially inside an address: quotes, escapes, comments, brackets,
+    /// list and route separators, blanks and controls. A bit per ASCII byte: every byte of a milter's recipient
+    /// passes here.
+    private static func isRFC822Special(_ byte: UInt8) -> Bool {
+        (byte < 64 ? lowSpecials : highSpecials) >> (byte & 63) & 1 == 1 && byte < 128
+    }
+
+    /// Bytes 0-63: controls, space, `"`, `(`, `)`, `,`, `:`, `;`, `<`, `>`. Literals, not computed: a computed static
+    /// is initialised lazily, behind a check on every access.
+    private static let lowSpecials: UInt64 = 0x5C00_1305_FFFF_FFFF
+    /// Bytes 64-127: `[`, `\`, `]`, DEL.
+    private static let highSpecials: UInt64 = 0x8000_0000_3800_0000
 
     /// `extract_addr`: the internal form of the one address in the argument, "" for none, nil for several.
     static func extractAddress(_ argument: [UInt8]) -> [UInt8]? {
