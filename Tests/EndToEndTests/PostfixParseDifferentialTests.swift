@@ -111,12 +111,18 @@ struct PostfixParseDifferentialTests {
     /// run (README: long runs); a failure names its seed and row.
     @Test("seeded random RCPT arguments: the model's {rcpt_addr} or refusal is Postfix's")
     func randomArgumentsMatchPostfix() async throws {
+        let (seed, rows) = Self.randomRows(stream: 0)
+        try await Self.compare(rows, what: "seed \(seed)")
+    }
+
+    /// `RELAYGUARD_DIFFERENTIAL_RECIPIENTS` random arguments (1,500 by default) from `RELAYGUARD_DIFFERENTIAL_SEED`
+    /// (1), on a `stream` of the seed's own for each test.
+    static func randomRows(stream: UInt64) -> (seed: UInt64, rows: [Row]) {
         let environment = ProcessInfo.processInfo.environment
         let count = environment["RELAYGUARD_DIFFERENTIAL_RECIPIENTS"].flatMap { Int($0) } ?? 1_500
         let seed = environment["RELAYGUARD_DIFFERENTIAL_SEED"].flatMap { UInt64($0) } ?? 1
-        var random = SplitMix64(seed: seed)
-        let rows = (0..<count).map { Row(id: "seed-\(seed)-\($0 + 1)", recipient: Self.randomArgument(using: &random)) }
-        try await Self.compare(rows, what: "seed \(seed)")
+        var random = SplitMix64(seed: seed &+ stream)
+        return (seed, (0..<count).map { Row(id: "seed-\(seed)-\($0 + 1)", recipient: Self.randomArgument(using: &random)) })
     }
 
     /// The two front ends on one Postfix, RelayGuard in report mode: smtpd asks the policy service first (its
@@ -125,12 +131,8 @@ struct PostfixParseDifferentialTests {
     /// (PolicyServiceVisibilityTests), counted here.
     @Test("seeded random RCPT arguments: the milter would deny whatever the policy service would deny")
     func milterDeniesWhatThePolicyServiceDenies() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let count = environment["RELAYGUARD_DIFFERENTIAL_RECIPIENTS"].flatMap { Int($0) } ?? 1_500
-        let seed = environment["RELAYGUARD_DIFFERENTIAL_SEED"].flatMap { UInt64($0) } ?? 1
-        var random = SplitMix64(seed: seed &+ 1_000)
-        let rows = (0..<count).map { Row(id: "seed-\(seed)-\($0 + 1)", recipient: Self.randomArgument(using: &random)) }
-            .filter { Self.unsendable($0) == nil }
+        let (seed, all) = Self.randomRows(stream: 1_000)
+        let rows = all.filter { Self.unsendable($0) == nil }
         try await withRelayGuard(["mode = report"], policy: .unix) { relayguard in
             var options = PostfixOptions(milter: relayguard.postfixMilter(), parameters: Self.postfixParameters)
             options.parameters["smtpd_relay_restrictions"] =
@@ -202,35 +204,22 @@ struct PostfixParseDifferentialTests {
         try await withRelayGuard(["mode = report"]) { milter in
             let options = PostfixOptions(milter: milter.postfixMilter(), parameters: Self.postfixParameters)
             try await withPostfix(options) { postfix in
+                // The SMTP exchange blocks on every reply: it runs on a thread of its own, not on one of the test
+                // runner's few cooperative threads, which the other suites' waits need meanwhile.
+                let port = postfix.smtpPort
+                let replies = try await FaultMilterClient.detached { try Self.rcptReplies(sendable, port: port) }
                 var reachedMilter: [(row: Row, rcptAddr: String)] = []
                 var refused = 0
-                // A session of its own for every 2,000 rows, so that a long run meets no per-session limit and its
-                // transcript (kept for failure messages) stays small; a transaction for every 1,000 rows, at
-                // smtpd_recipient_limit's default. Not more: cleanup can wait up to a second for a new queue ID.
-                for chunk in stride(from: 0, to: sendable.count, by: 2_000) {
-                    let session = try RawSMTPSession(port: postfix.smtpPort)
-                    func start() throws {
-                        let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
-                        guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
+                for (row, reply) in zip(sendable, replies) {
+                    let answer = "\(reply.code) \(reply.text)"
+                    switch PostfixAddressParser.parse(rcptArgument: row.recipient, settings: Self.settings) {
+                    case .refused(let expected):
+                        refused += 1
+                        #expect(answer == expected, "\(row.id) \(row.recipient.debugDescription): Postfix answered \(answer)")
+                    case .parsed(_, let rcptAddr):
+                        #expect(reply.code == 250, "\(row.id) \(row.recipient.debugDescription): model \(rcptAddr), Postfix answered \(answer)")
+                        if reply.code == 250 { reachedMilter.append((row, rcptAddr)) }
                     }
-                    guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
-                    for (index, row) in sendable[chunk..<min(chunk + 2_000, sendable.count)].enumerated() {
-                        if index % 1_000 == 0 {
-                            if index > 0 { try session.send("RSET") }
-                            try start()
-                        }
-                        let reply = try session.send("RCPT TO:" + row.recipient)
-                        let answer = "\(reply.code) \(reply.text)"
-                        switch PostfixAddressParser.parse(rcptArgument: row.recipient, settings: Self.settings) {
-                        case .refused(let expected):
-                            refused += 1
-                            #expect(answer == expected, "\(row.id) \(row.recipient.debugDescription): Postfix answered \(answer)")
-                        case .parsed(_, let rcptAddr):
-                            #expect(reply.code == 250, "\(row.id) \(row.recipient.debugDescription): model \(rcptAddr), Postfix answered \(answer)")
-                            if reply.code == 250 { reachedMilter.append((row, rcptAddr)) }
-                        }
-                    }
-                    try session.send("QUIT")
                 }
                 let decisions = try await milter.waitForDecisions(reachedMilter.count, timeout: .seconds(30))
                 #expect(decisions.count == reachedMilter.count)
@@ -245,5 +234,26 @@ struct PostfixParseDifferentialTests {
                       + skipped.map { "\($0.id) (\(Self.unsendable($0)!))" }.joined(separator: ", "))
             }
         }
+    }
+
+    /// Postfix's reply to `RCPT TO:` and each row, in SMTP sessions of 2,000 rows and transactions of 1,000: a long
+    /// run meets no per-session limit and its transcript (kept for failure messages) stays small, and not more
+    /// transactions, for cleanup can wait up to a second for a new queue ID.
+    static func rcptReplies(_ rows: [Row], port: UInt16) throws -> [SMTPReply] {
+        var replies: [SMTPReply] = []
+        for chunk in stride(from: 0, to: rows.count, by: 2_000) {
+            let session = try RawSMTPSession(port: port)
+            guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
+            for (index, row) in rows[chunk..<min(chunk + 2_000, rows.count)].enumerated() {
+                if index % 1_000 == 0 {
+                    if index > 0 { try session.send("RSET") }
+                    let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
+                    guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
+                }
+                replies.append(try session.send("RCPT TO:" + row.recipient))
+            }
+            try session.send("QUIT")
+        }
+        return replies
     }
 }
