@@ -10,7 +10,8 @@
 --   rcpt1..N      recipients, raw as the MTA sends them (angle brackets included)
 --   expect1..N    reply each must get: continue, replycode, reject or tempfail
 --   hold_before   K: before rcptK (N+1: before disconnecting) print "ok   held" and wait for go_file
---   go_file       path whose existence releases the hold (waits at most hold_seconds, default 30)
+--   go_file       path whose existence releases the hold (waits at most hold_seconds, default 120: a test starved
+--                 of its threads for half a minute by the suites beside it still releases it)
 
 local function check(condition, what)
   if not condition then
@@ -34,7 +35,7 @@ local function hold()
   mt.echo("ok   held")
   -- stdout is a file, hence fully buffered: the test reads "held" while the script waits.
   io.stdout:flush()
-  local limit = os.time() + tonumber(hold_seconds or "30")
+  local limit = os.time() + tonumber(hold_seconds or "120")
   while io.open(go_file) == nil do
     if os.time() > limit then check(false, "released by " .. go_file) end
     os.execute("sleep 0.05")
