@@ -138,37 +138,21 @@ struct PostfixParseDifferentialTests {
             options.parameters["smtpd_relay_restrictions"] =
                 "check_policy_service \(relayguard.postfixPolicyService!), permit_mynetworks, reject_unauth_destination"
             try await withPostfix(options) { postfix in
-                var counts = (accepted: 0, both: 0, milterOnly: 0, neither: 0, policyNotAsked: 0)
-                for chunk in stride(from: 0, to: rows.count, by: 2_000) {
-                    let session = try RawSMTPSession(port: postfix.smtpPort)
-                    guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
-                    for (index, row) in rows[chunk..<min(chunk + 2_000, rows.count)].enumerated() {
-                        if index % 1_000 == 0 {
-                            if index > 0 { try session.send("RSET") }
-                            let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
-                            guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
-                        }
-                        let mark = relayguard.logMark()
-                        guard try session.send("RCPT TO:" + row.recipient).code == 250 else { continue }
-                        counts.accepted += 1
-                        // smtpd asks the policy service, then the milter: the milter's line is the last of the RCPT.
-                        // (smtpd does not ask the policy service for a bare `postmaster`.)
-                        let (milterLine, before) = try await relayguard.waitForLogLine(since: mark, what: "the milter's line") {
-                            MilterDecisionLine($0).map { $0["frontend"] == nil } ?? false
-                        }
-                        let policyLine = before.compactMap(MilterDecisionLine.init).first { $0["frontend"] == "policy" }
-                        let milter = MilterDecisionLine(milterLine)!
-                        let policyDenies = policyLine?["would_deny"] == "yes", milterDenies = milter["would_deny"] == "yes"
-                        #expect(!policyDenies || milterDenies,
-                                "\(row.id) \(row.recipient.debugDescription): the policy service would deny, the milter would not\n\(policyLine?.description ?? "")\n\(milter)")
-                        switch (policyDenies, milterDenies) {
-                        case (true, true): counts.both += 1
-                        case (false, true): counts.milterOnly += 1
-                        default: counts.neither += 1
-                        }
-                        if policyLine == nil { counts.policyNotAsked += 1 }
+                // On a thread of its own: the exchange blocks on every reply and every log poll, and the test
+                // runner's few cooperative threads are the other suites' meanwhile.
+                let port = postfix.smtpPort
+                let decided = try await FaultMilterClient.detached { try Self.frontEndLines(rows, port: port, relayguard) }
+                var counts = (accepted: decided.count, both: 0, milterOnly: 0, neither: 0, policyNotAsked: 0)
+                for (row, policyLine, milter) in decided {
+                    let policyDenies = policyLine?["would_deny"] == "yes", milterDenies = milter["would_deny"] == "yes"
+                    #expect(!policyDenies || milterDenies,
+                            "\(row.id) \(row.recipient.debugDescription): the policy service would deny, the milter would not\n\(policyLine?.description ?? "")\n\(milter)")
+                    switch (policyDenies, milterDenies) {
+                    case (true, true): counts.both += 1
+                    case (false, true): counts.milterOnly += 1
+                    default: counts.neither += 1
                     }
-                    try session.send("QUIT")
+                    if policyLine == nil { counts.policyNotAsked += 1 }
                 }
                 print("Front ends on random RCPT arguments (seed \(seed)): \(counts.accepted) accepted by Postfix "
                       + "(\(counts.policyNotAsked) without asking the policy service); would deny: both \(counts.both), "
@@ -255,5 +239,38 @@ struct PostfixParseDifferentialTests {
             try session.send("QUIT")
         }
         return replies
+    }
+
+    /// For every row Postfix accepts, the policy service's decision line (nil when smtpd did not ask it: a bare
+    /// `postmaster`) and the milter's, which smtpd asks last, so its line ends the RCPT's lines.
+    static func frontEndLines(_ rows: [Row], port: UInt16, _ relayguard: RelayGuardProcess) throws
+        -> [(Row, MilterDecisionLine?, MilterDecisionLine)] {
+        var decided: [(Row, MilterDecisionLine?, MilterDecisionLine)] = []
+        for chunk in stride(from: 0, to: rows.count, by: 2_000) {
+            let session = try RawSMTPSession(port: port)
+            guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
+            for (index, row) in rows[chunk..<min(chunk + 2_000, rows.count)].enumerated() {
+                if index % 1_000 == 0 {
+                    if index > 0 { try session.send("RSET") }
+                    let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
+                    guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
+                }
+                let mark = relayguard.logMark()
+                guard try session.send("RCPT TO:" + row.recipient).code == 250 else { continue }
+                let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+                while true {
+                    let lines = relayguard.log(since: mark).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                        .compactMap(MilterDecisionLine.init)
+                    if let milter = lines.first(where: { $0["frontend"] == nil }) {
+                        decided.append((row, lines.first { $0["frontend"] == "policy" }, milter))
+                        break
+                    }
+                    guard ContinuousClock.now < deadline else { throw HarnessError("\(row.id): no milter line in 30 s") }
+                    usleep(1_000)
+                }
+            }
+            try session.send("QUIT")
+        }
+        return decided
     }
 }
