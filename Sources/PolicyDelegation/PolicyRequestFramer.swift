@@ -67,6 +67,9 @@ public struct PolicyRequestFramer: Sendable {
     /// at once.
     @discardableResult
     public mutating func feed(buffer: UnsafeBufferPointer<UInt8>, until emit: (Event) -> Bool) -> Int {
+        // One check for a whole read, which nearly always is ASCII, instead of one per line: its lines then need no
+        // UTF-8 validation.
+        let ascii = Self.isASCII(buffer)
         var start = 0
         while start < buffer.count {
             guard let newline = Self.index(of: 0x0A, in: UnsafeBufferPointer(rebasing: buffer[start...])).map({ start + $0 }) else {
@@ -76,12 +79,12 @@ public struct PolicyRequestFramer: Sendable {
             let ended: Bool
             if line.isEmpty && !discardingLine {
                 // The whole line is in `buffer` (the usual case): read in place, not copied.
-                ended = endLine(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
+                ended = endLine(UnsafeBufferPointer(rebasing: buffer[start..<newline]), ascii: ascii)
             } else {
                 append(UnsafeBufferPointer(rebasing: buffer[start..<newline]))
                 var carried: [UInt8] = []
                 swap(&carried, &line)
-                ended = carried.withUnsafeBufferPointer { endLine($0) }
+                ended = carried.withUnsafeBufferPointer { endLine($0, ascii: Self.isASCII($0)) }
                 carried.removeAll(keepingCapacity: true)
                 swap(&carried, &line)
             }
@@ -110,8 +113,8 @@ public struct PolicyRequestFramer: Sendable {
 
     /// Reads one line (its newline excluded): an attribute of the request, or the empty line that ends it (true:
     /// `takeRequest` has the request). A flag, not the event: an event carries the request's attributes, too large
-    /// to pass back for every one of smtpd's ~30 lines.
-    private mutating func endLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// to pass back for every one of smtpd's ~30 lines. `ascii`: the line is known to be ASCII.
+    private mutating func endLine(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool) -> Bool {
         var line = bytes
         // A CRLF peer (telnet, a test client): the CR ends the line too.
         if line.last == 0x0D { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
@@ -141,10 +144,11 @@ public struct PolicyRequestFramer: Sendable {
         attributes.count += 1
         guard let name = PolicyRequest.Name(UnsafeBufferPointer(rebasing: line[..<equals])) else {
             // Not kept, but read as strictly as a kept one: one rule for every line.
-            if !Self.isUTF8(line) { fail(.notUTF8(line: lineNumber)) }
+            if !ascii && !Self.isUTF8(line) { fail(.notUTF8(line: lineNumber)) }
             return false
         }
-        guard let value = Self.string(UnsafeBufferPointer(rebasing: line[(equals + 1)...])) else {
+        let valueBytes = UnsafeBufferPointer(rebasing: line[(equals + 1)...])
+        guard let value = ascii ? String(decoding: valueBytes, as: UTF8.self) : Self.string(valueBytes) else {
             fail(.notUTF8(line: lineNumber))
             return false
         }

@@ -83,12 +83,16 @@ public struct PolicyAnswerer: Sendable {
 
     /// `client`: the request's client as already parsed, if it was (its address is not parsed twice).
     private func finish(_ decision: Decision, snapshot: PolicyStore.Snapshot, request: PolicyRequest, client: Client?) -> String {
-        let clientText = if case .known(let address)? = client?.address { address.description } else { request.clientText }
+        // Inside the message's autoclosure: with `log_level = notice` the client is never formatted.
         logger.info(Logger.Message(stringLiteral: DecisionLogLine.make(
-            queueID: request.queueID, session: session, clientText: clientText,
+            queueID: request.queueID, session: session, clientText: Self.clientText(client, request),
             authenticatedUser: request[.saslUsername], generation: snapshot.generation, decision: decision,
             rcptAddr: nil, frontend: "policy")))
         metrics.record(decision)
         return PolicyAnswer.action(for: decision)
+    }
+
+    private static func clientText(_ client: Client?, _ request: PolicyRequest) -> String {
+        if case .known(let address)? = client?.address { address.description } else { request.clientText }
     }
 }

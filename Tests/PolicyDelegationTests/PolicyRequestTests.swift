@@ -110,6 +110,18 @@ struct PolicyAnswerTests {
         #expect(PolicyAnswer.action(for: decision) == "550 5.7.1 a b c")
     }
 
+    @Test("the reply's leading <recipient>: is left out as ReplyTemplate wrote it: control bytes removed, UTF-8 kept")
+    func leadingRecipient() {
+        for (recipient, text) in [("a\u{01}b\u{7F}@c", "<ab@c>: no"), ("jörg@ex.example", "<jörg@ex.example>: no")] {
+            let decision = Decision(verdict: .reject, reply: Reply(code: "550", xcode: "5.7.1", text: text), rule: .relayDenied,
+                                    address: AddressDecoder.decode(recipient), wouldDeny: false)
+            #expect(PolicyAnswer.action(for: decision) == "550 5.7.1 no", "\(recipient)")
+        }
+        let noXcode = Decision(verdict: .reject, reply: Reply(code: "550", xcode: nil, text: "<a@b>: no\tway"), rule: .relayDenied,
+                               address: AddressDecoder.decode("a@b"), wouldDeny: false)
+        #expect(PolicyAnswer.action(for: noXcode) == "550 no way")
+    }
+
     @Test("a reply that does not start with the recipient is kept whole", arguments: ["<b@c>: no", "no <a@b>: here", "<a@b>: "])
     func customReply(_ text: String) {
         let decision = Decision(verdict: .reject, reply: Reply(code: "550", xcode: "5.7.1", text: text), rule: .relayDenied,
