@@ -19,17 +19,21 @@ final class CountRequests: ChannelInboundHandler {
     private var afterNewline = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Newlines found by memchr, as the C server finds them: the floor must cost what NIO costs, not what a loop
+        // over every byte costs.
         var requests = 0
+        var afterNewline = self.afterNewline
         unwrapInboundIn(data).withUnsafeReadableBytes { bytes in
-            for byte in bytes {
-                if byte == 0x0A {
-                    if afterNewline { requests += 1 }
-                    afterNewline.toggle()
-                } else {
-                    afterNewline = false
-                }
+            guard var next = bytes.baseAddress else { return }
+            let end = next + bytes.count
+            while next < end, let found = memchr(next, 0x0A, end - next) {
+                let newline = UnsafeRawPointer(found)
+                if next == newline && afterNewline { requests += 1; afterNewline = false } else { afterNewline = true }
+                next = newline + 1
             }
+            if next < end { afterNewline = false }
         }
+        self.afterNewline = afterNewline
         guard requests > 0 else { return }
         var answers = context.channel.allocator.buffer(capacity: 14 * requests)
         for _ in 0..<requests { answers.writeStaticString("action=DUNNO\n\n") }
