@@ -14,7 +14,7 @@ struct FaultPeerTests {
         try await withThrowingTaskGroup(of: [FaultMilterClient].self) { group in
             for thread in 0..<burstThreads {
                 group.addTask {
-                    try await FaultMilterClient.detached {
+                    try await BlockingWork.run {
                         var clients: [FaultMilterClient] = []
                         for index in 0..<(burstSessions / burstThreads) {
                             let client = try FaultMilterClient(port: port)

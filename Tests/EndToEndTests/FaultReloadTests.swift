@@ -85,13 +85,13 @@ struct FaultReloadTests {
                             // The running policy stays: a session right away gets the last valid answer.
                             let replies: [String]
                             if let path = milter.policySocketPath {
-                                let answer = try await FaultMilterClient.detached {
+                                let answer = try await BlockingWork.run {
                                     try PolicyClient(path: path).ask(
                                         PolicyClient.request(FaultGateway.mustDeny, client: Self.probeClient))
                                 }
                                 replies = answer.map { [$0 == "DUNNO" ? "continue" : $0] } ?? []
                             } else {
-                                replies = try await FaultMilterClient.detached {
+                                replies = try await BlockingWork.run {
                                     try FaultMilterClient(port: milter.port).transaction(
                                         clientIP: Self.probeClient, recipients: ["<\(FaultGateway.mustDeny)>"])
                                 }

@@ -6,7 +6,7 @@ struct FaultResourceTests {
     /// One milter session from 192.0.2.10 with the IMCEA recipient: its reply and the logged policy generation.
     static func probe(_ milter: RelayGuardProcess) async throws -> (reply: String?, policy: String?) {
         let mark = milter.logMark()
-        let replies = try await FaultMilterClient.detached {
+        let replies = try await BlockingWork.run {
             try FaultMilterClient(port: milter.port).transaction(
                 clientIP: FaultReloadTests.probeClient, recipients: ["<\(FaultGateway.mustDeny)>"])
         }

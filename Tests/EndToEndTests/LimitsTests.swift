@@ -25,7 +25,7 @@ struct LimitsTests {
                 milter.output().contains("listening on inet:\(port)@127.0.0.1") && milter.output().contains("timeout=3s")
             }
 
-            let idle = try await FaultMilterClient.detached {
+            let idle = try await BlockingWork.run {
                 try (0..<300).map { _ in try FaultMilterClient(port: port, timeout: 30) }
             }
             // Every descriptor the milter may have is taken (listening socket, syslog, ... and accepted peers).
@@ -34,7 +34,7 @@ struct LimitsTests {
                 Self.openDescriptors(of: milter.processIdentifier) >= 250
             }
             let start = ContinuousClock.now
-            let replies = try await FaultMilterClient.detached {
+            let replies = try await BlockingWork.run {
                 let client = try FaultMilterClient(port: port, timeout: 30)
                 defer { client.quit() }
                 return try client.transaction(clientIP: "203.0.113.9", recipients: [Self.imcea, "<alice@corp.example>"])

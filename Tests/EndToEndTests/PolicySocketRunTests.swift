@@ -69,7 +69,7 @@ struct PolicySocketRunTests {
             let request = PolicyClient.request(Self.imcea, client: "192.0.2.10")
             #expect(try client.ask(request) == Self.reject)
             // The milter still answers on its own socket.
-            let replies = try await FaultMilterClient.detached {
+            let replies = try await BlockingWork.run {
                 let milter = try FaultMilterClient(port: milterPort, timeout: 30)
                 defer { milter.quit() }
                 return try milter.transaction(clientIP: "203.0.113.9", recipients: ["<\(Self.imcea)>"])
@@ -130,7 +130,7 @@ struct PolicySocketRunTests {
             // On a thread of its own: the rest must go out within the 5 s relayguard gives a request in progress,
             // and a busy test run can hold the runner's threads longer than that.
             let child = run.child
-            let answers = try await FaultMilterClient.detached { () -> [String?] in
+            let answers = try await BlockingWork.run { () -> [String?] in
                 let stopping = "stopping on SIGTERM: requests in progress are answered"
                 let deadline = Date() + 20
                 while !child.capturedOutput().stderr.contains(stopping) {

@@ -141,7 +141,7 @@ struct PostfixParseDifferentialTests {
                 // On a thread of its own: the exchange blocks on every reply and every log poll, and the test
                 // runner's few cooperative threads are the other suites' meanwhile.
                 let port = postfix.smtpPort
-                let decided = try await FaultMilterClient.detached { try Self.frontEndLines(rows, port: port, relayguard) }
+                let decided = try await BlockingWork.run { try Self.frontEndLines(rows, port: port, relayguard) }
                 var counts = (accepted: decided.count, both: 0, milterOnly: 0, neither: 0, policyNotAsked: 0)
                 for (row, policyLine, milter) in decided {
                     let policyDenies = policyLine?["would_deny"] == "yes", milterDenies = milter["would_deny"] == "yes"
@@ -191,7 +191,7 @@ struct PostfixParseDifferentialTests {
                 // The SMTP exchange blocks on every reply: it runs on a thread of its own, not on one of the test
                 // runner's few cooperative threads, which the other suites' waits need meanwhile.
                 let port = postfix.smtpPort
-                let replies = try await FaultMilterClient.detached { try Self.rcptReplies(sendable, port: port) }
+                let replies = try await BlockingWork.run { try Self.rcptReplies(sendable, port: port) }
                 var reachedMilter: [(row: Row, rcptAddr: String)] = []
                 var refused = 0
                 for (row, reply) in zip(sendable, replies) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// A raw milter-protocol (v6) client over TCP, for peers that Postfix would never be: stalled, half-sent, or
 /// hundreds at once. Blocking sockets with a receive timeout; run it off the test's cooperative threads
-/// (`FaultMilterClient.detached`).
+/// (`BlockingWork.run`).
 ///
 /// Framing: a 4-byte big-endian length (counting the command byte), the command byte, the data.
 ///
@@ -144,13 +144,6 @@ final class FaultMilterClient: @unchecked Sendable {
         case UInt8(ascii: "c"): "continue"
         case UInt8(ascii: "y"): String(decoding: reply.data.prefix { $0 != 0 }, as: UTF8.self)
         default: String(UnicodeScalar(reply.command))
-        }
-    }
-
-    /// Runs blocking socket work on its own thread, so that it never holds one of the test runner's threads.
-    static func detached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
         }
     }
 }
