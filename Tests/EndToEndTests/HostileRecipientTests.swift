@@ -133,34 +133,36 @@ struct HostileRecipientTests {
 
     /// Sends `samples` over one SMTP session, `perTransaction` RCPTs to a transaction, and returns the reply to each.
     /// With `deliver`, each transaction ends with `delivered` as its last recipient and a message, so the sink shows
-    /// what got through; without, with RSET.
+    /// what got through; without, with RSET. The session blocks on every reply, so it runs on a thread of its own.
     static func send(_ samples: [Hostile], to postfix: PostfixInstance, deliver: Bool = true, perTransaction: Int = 12)
-        throws -> [SMTPReply]
+        async throws -> [SMTPReply]
     {
-        var replies: [SMTPReply] = []
-        let session = try RawSMTPSession(port: postfix.smtpPort)
-        func expect(_ reply: SMTPReply, _ code: Int) throws {
-            guard reply.code == code else { throw HarnessError("expected \(code):\n\(session.transcriptText.suffix(3000))") }
-        }
-        try expect(session.send("EHLO client.test"), 250)
-        try expect(session.send("XCLIENT ADDR=203.0.113.9"), 220)
-        try expect(session.send("EHLO client.test"), 250)
-        for start in stride(from: 0, to: samples.count, by: perTransaction) {
-            let batch = samples[start..<min(start + perTransaction, samples.count)]
-            try expect(session.send("MAIL FROM:<hostile\(start)@outside.example> SMTPUTF8"), 250)
-            for sample in batch {
-                replies.append(try session.send("RCPT TO:" + sample.argument))
+        try await BlockingWork.run {
+            var replies: [SMTPReply] = []
+            let session = try RawSMTPSession(port: postfix.smtpPort)
+            func expect(_ reply: SMTPReply, _ code: Int) throws {
+                guard reply.code == code else { throw HarnessError("expected \(code):\n\(session.transcriptText.suffix(3000))") }
             }
-            if deliver {
-                try expect(session.send("RCPT TO:<\(delivered)>"), 250)
-                try expect(session.send("DATA"), 354)
-                try expect(session.send("Subject: hostile recipients \(start)\r\n\r\nbody\r\n."), 250)
-            } else {
-                try expect(session.send("RSET"), 250)
+            try expect(session.send("EHLO client.test"), 250)
+            try expect(session.send("XCLIENT ADDR=203.0.113.9"), 220)
+            try expect(session.send("EHLO client.test"), 250)
+            for start in stride(from: 0, to: samples.count, by: perTransaction) {
+                let batch = samples[start..<min(start + perTransaction, samples.count)]
+                try expect(session.send("MAIL FROM:<hostile\(start)@outside.example> SMTPUTF8"), 250)
+                for sample in batch {
+                    replies.append(try session.send("RCPT TO:" + sample.argument))
+                }
+                if deliver {
+                    try expect(session.send("RCPT TO:<\(delivered)>"), 250)
+                    try expect(session.send("DATA"), 354)
+                    try expect(session.send("Subject: hostile recipients \(start)\r\n\r\nbody\r\n."), 250)
+                } else {
+                    try expect(session.send("RSET"), 250)
+                }
             }
+            try session.send("QUIT")
+            return replies
         }
-        try session.send("QUIT")
-        return replies
     }
 
     /// `<a@b>`, ` <a@b>` and `a@b` alike, to match a sample with the argument Postfix passed to the milter.
@@ -182,14 +184,14 @@ struct HostileRecipientTests {
 
         // The control: the same gateway without the milter.
         let control = try await withPostfix(PostfixOptions(parameters: Self.postfixParameters)) { postfix in
-            try Self.send(probes, to: postfix, deliver: false, perTransaction: perTransaction)
+            try await Self.send(probes, to: postfix, deliver: false, perTransaction: perTransaction)
         }
         #expect(control.allSatisfy { $0.code == 250 || $0.isPermanentFailure }, "\(control.filter { $0.code != 250 && !$0.isPermanentFailure })")
 
         try await withRelayGuard { milter in
             let options = PostfixOptions(milter: milter.postfixMilter(), parameters: Self.postfixParameters)
             try await withPostfix(options) { postfix in
-                let replies = try Self.send(probes, to: postfix, perTransaction: perTransaction)
+                let replies = try await Self.send(probes, to: postfix, perTransaction: perTransaction)
                 try await postfix.waitForQueueToDrain()
 
                 // RelayGuard decides exactly what Postfix let through, in RCPT order: per transaction the probes the
@@ -251,7 +253,7 @@ struct HostileRecipientTests {
         try await withRelayGuard { milter in
             let options = PostfixOptions(milter: milter.postfixMilter(), parameters: Self.postfixParameters)
             try await withPostfix(options) { postfix in
-                let replies = try Self.send(samples, to: postfix)
+                let replies = try await Self.send(samples, to: postfix)
                 try await postfix.waitForQueueToDrain()
                 #expect(replies.map(\.code) == [250, 250, 250], "\(replies)")
                 let passed = milter.log().split(separator: "\n").compactMap(MilterDecisionLine.init)
@@ -279,7 +281,7 @@ struct HostileRecipientTests {
         try await withRelayGuard { milter in
             let options = PostfixOptions(milter: milter.postfixMilter(), parameters: Self.postfixParameters)
             try await withPostfix(options) { postfix in
-                let replies = try Self.send(samples, to: postfix)
+                let replies = try await Self.send(samples, to: postfix)
                 try await postfix.waitForQueueToDrain()
                 let arrived = try postfix.sink.recipients()
                 // RelayGuard decides Postfix's parsed {rcpt_addr} as well as the raw argument.
