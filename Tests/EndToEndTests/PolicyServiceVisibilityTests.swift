@@ -48,31 +48,34 @@ struct PolicyServiceVisibilityTests {
              why: "a two-hop source route: the same"),
     ]
 
-    /// The reply to each form, one transaction per form from 203.0.113.9 (outside `mynetworks`), never DATA.
-    static func replies(_ postfix: PostfixInstance) throws -> [SMTPReply] {
-        let session = try RawSMTPSession(port: postfix.smtpPort)
-        _ = try session.send("EHLO client.test")
-        let xclient = try session.send("XCLIENT ADDR=203.0.113.9")
-        guard xclient.code == 220 else { throw HarnessError("XCLIENT: \(xclient)") }
-        _ = try session.send("EHLO client.test")
-        var replies: [SMTPReply] = []
-        for form in forms {
-            let mail = try session.send("MAIL FROM:<probe@outside.example>")
-            guard mail.code == 250 else { throw HarnessError("MAIL: \(mail)") }
-            replies.append(try session.send("RCPT TO:" + form.argument))
-            _ = try session.send("RSET")
+    /// The reply to each form, one transaction per form from 203.0.113.9 (outside `mynetworks`), never DATA. The
+    /// session blocks on every reply, so it runs on a thread of its own.
+    static func replies(_ postfix: PostfixInstance) async throws -> [SMTPReply] {
+        try await BlockingWork.run {
+            let session = try RawSMTPSession(port: postfix.smtpPort)
+            _ = try session.send("EHLO client.test")
+            let xclient = try session.send("XCLIENT ADDR=203.0.113.9")
+            guard xclient.code == 220 else { throw HarnessError("XCLIENT: \(xclient)") }
+            _ = try session.send("EHLO client.test")
+            var replies: [SMTPReply] = []
+            for form in forms {
+                let mail = try session.send("MAIL FROM:<probe@outside.example>")
+                guard mail.code == 250 else { throw HarnessError("MAIL: \(mail)") }
+                replies.append(try session.send("RCPT TO:" + form.argument))
+                _ = try session.send("RSET")
+            }
+            _ = try session.send("QUIT")
+            return replies
         }
-        _ = try session.send("QUIT")
-        return replies
     }
 
     @Test("each form, milter and policy service")
     func compare() async throws {
         let milter = try await withRelayGuard { relayguard in
-            try await withPostfix(PostfixOptions(milter: relayguard.postfixMilter())) { try Self.replies($0) }
+            try await withPostfix(PostfixOptions(milter: relayguard.postfixMilter())) { try await Self.replies($0) }
         }
         let (policy, policyLog) = try await withPolicyService { postfix, service in
-            (try Self.replies(postfix), service.log())
+            (try await Self.replies(postfix), service.log())
         }
         var table: [String] = []
         for (index, form) in Self.forms.enumerated() {
