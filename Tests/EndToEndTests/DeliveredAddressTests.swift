@@ -38,15 +38,19 @@ struct DeliveredAddressTests {
                 "mydestination": "gateway.test", "smtpd_error_sleep_time": "0",
             ])
             try await withPostfix(options) { postfix in
-                let session = try RawSMTPSession(port: postfix.smtpPort)
-                guard try session.send("EHLO client.test").code == 250,
-                      try session.send("XCLIENT ADDR=203.0.113.9").code == 220,
-                      try session.send("EHLO client.test").code == 250,
-                      try session.send("MAIL FROM:<sender@outside.example>").code == 250
-                else { throw HarnessError(session.transcriptText) }
-                var replies: [SMTPReply] = []
-                for sample in Self.samples { replies.append(try session.send("RCPT TO:" + sample.argument)) }
-                try session.send("QUIT")
+                // The session blocks on every reply: on a thread of its own, not one of the test runner's.
+                let replies = try await BlockingWork.run {
+                    let session = try RawSMTPSession(port: postfix.smtpPort)
+                    guard try session.send("EHLO client.test").code == 250,
+                          try session.send("XCLIENT ADDR=203.0.113.9").code == 220,
+                          try session.send("EHLO client.test").code == 250,
+                          try session.send("MAIL FROM:<sender@outside.example>").code == 250
+                    else { throw HarnessError(session.transcriptText) }
+                    var replies: [SMTPReply] = []
+                    for sample in Self.samples { replies.append(try session.send("RCPT TO:" + sample.argument)) }
+                    try session.send("QUIT")
+                    return replies
+                }
                 let decided = Self.samples.filter { $0.rule != nil }
                 let decisions = try await milter.waitForDecisions(decided.count)
                 for (sample, reply) in zip(Self.samples, replies) {
