@@ -65,9 +65,10 @@ struct PolicySocketRunTests {
             let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
             #expect(status.st_uid == nobody && status.st_mode & 0o777 == 0o660, "uid \(status.st_uid) mode \(String(status.st_mode, radix: 8))")
 
+            // A read blocks until relayguard answers: each runs on a thread of its own, not the test runner's.
             let client = try PolicyClient(path: run.policyPath)
             let request = PolicyClient.request(Self.imcea, client: "192.0.2.10")
-            #expect(try client.ask(request) == Self.reject)
+            #expect(try await BlockingWork.run { try client.ask(request) } == Self.reject)
             // The milter still answers on its own socket.
             let replies = try await BlockingWork.run {
                 let milter = try FaultMilterClient(port: milterPort, timeout: 30)
@@ -79,7 +80,7 @@ struct PolicySocketRunTests {
             try run.rewrite(["reroute = yes", "relay_clients = 192.0.2.0/24"], milterPort: milterPort)
             kill(run.child.processIdentifier, SIGHUP)
             try await run.waitForLog("reload: \(run.config) loaded, policy=1")
-            #expect(try client.ask(request) == "DUNNO", "\(run.child.output())")
+            #expect(try await BlockingWork.run { try client.ask(request) } == "DUNNO", "\(run.child.output())")
             let policies = run.child.capturedOutput().stderr.split(separator: "\n")
                 .filter { $0.contains("frontend=policy") && $0.contains(" verdict=") }
                 .compactMap { $0.split(separator: " ").first { $0.hasPrefix("policy=") } }
@@ -88,7 +89,7 @@ struct PolicySocketRunTests {
             kill(run.child.processIdentifier, SIGTERM)
             #expect(try await run.child.waitForExit(timeout: .seconds(20)))
             #expect(run.child.exitCode == 0, "\(run.child.output())")
-            #expect(try client.answer() == nil)
+            #expect(try await BlockingWork.run { try client.answer() } == nil)
         } catch {
             print(run.child.output())
             await run.finish()
@@ -105,13 +106,14 @@ struct PolicySocketRunTests {
         do {
             try await run.waitForLog("serving the policy socket alone (socket = none)")
             #expect(!run.child.capturedOutput().stderr.contains("listening on inet:"))
+            // As in besideMilter, each read on a thread of its own.
             let client = try PolicyClient(path: run.policyPath)
-            #expect(try client.ask(PolicyClient.request(Self.imcea)) == Self.reject)
+            #expect(try await BlockingWork.run { try client.ask(PolicyClient.request(Self.imcea)) } == Self.reject)
             let bad = try PolicyClient(path: run.policyPath)
-            #expect(try bad.ask("request=smtpd_access_policy\nno equals sign\n\n")
+            #expect(try await BlockingWork.run { try bad.ask("request=smtpd_access_policy\nno equals sign\n\n") }
                     == "451 4.3.0 relay policy temporarily unavailable, try again later")
             // A malformed request is answered, then its connection closed (smtpd never sends one).
-            #expect(try bad.answer() == nil)
+            #expect(try await BlockingWork.run { try bad.answer() } == nil)
             let exposition = try await MetricsTests.scrape(metricsPort)
             for (series, value) in [(#"relayguard_decisions_total{verdict="reject",rule="reroute-disabled"}"#, 1.0),
                                     ("relayguard_policy_connections_total", 2), ("relayguard_policy_connections", 1),
@@ -125,7 +127,7 @@ struct PolicySocketRunTests {
             let request = Array(PolicyClient.request(Self.imcea).utf8)
             let first = Array(PolicyClient.request("alice@corp.example").utf8) + request.prefix(30)
             _ = first.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            #expect(try client.answer() == "DUNNO")
+            #expect(try await BlockingWork.run { try client.answer() } == "DUNNO")
             kill(run.child.processIdentifier, SIGTERM)
             // On a thread of its own: the rest must go out within the 5 s relayguard gives a request in progress,
             // and a busy test run can hold the runner's threads longer than that.
