@@ -53,21 +53,25 @@ struct FaultPolicyPeerTests {
                 let idle = relayguard.memory().rssKiB
                 let mark = relayguard.logMark()
 
-                // Half a request, never finished.
-                let half = try PolicyClient(path: path)
-                _ = try Self.flood(half.fd, Array("request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@b".utf8))
-                // 16 MiB without a newline, and 17 MiB of `name=value` lines (past 256 attributes, which also makes
-                // the request malformed) without the empty line that ends a request, sent while everything below
-                // happens.
-                let longLine = try PolicyClient(path: path)
-                let manyLines = try PolicyClient(path: path)
+                // Connecting and writing block while relayguard's backlog or a socket buffer is full: here they run
+                // on threads of their own, not on the test runner's.
+                // Half a request, never finished; and two peers for 16 MiB without a newline, and 17 MiB of
+                // `name=value` lines (past 256 attributes, which also makes the request malformed) without the empty
+                // line that ends a request, sent while everything below happens.
+                let (half, longLine, manyLines) = try await BlockingWork.run {
+                    let half = try PolicyClient(path: path)
+                    _ = try Self.flood(half.fd, Array("request=smtpd_access_policy\nprotocol_state=RCPT\nrecipient=a@b".utf8))
+                    return (half, try PolicyClient(path: path), try PolicyClient(path: path))
+                }
                 let attributeLines = Array((0..<(Self.floodBytes / 16)).map {
                     "x\(String($0, radix: 16).padding(toLength: 9, withPad: "0", startingAt: 0))=value\n"
                 }.joined().utf8)
                 // The first 64 KiB of each right away, as the half request: a flood's thread may start late on a
                 // loaded machine, and a peer that has sent nothing yet is idle, not stuck.
-                _ = try Self.flood(longLine.fd, [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 16))
-                _ = try Self.flood(manyLines.fd, Array(attributeLines.prefix(1 << 16)))
+                try await BlockingWork.run {
+                    _ = try Self.flood(longLine.fd, [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 16))
+                    _ = try Self.flood(manyLines.fd, Array(attributeLines.prefix(1 << 16)))
+                }
                 // Threads started here, not child tasks: on a loaded machine a child task waited for a cooperative
                 // thread longer than policy_timeout, and the flood never began.
                 let longLineFlood = FloodThread { try Self.flood(longLine.fd, [UInt8](repeating: UInt8(ascii: "a"), count: Self.floodBytes)) }
@@ -76,11 +80,9 @@ struct FaultPolicyPeerTests {
 
                 // 1,050 idle peers, then at once 100 more than policy_max_connections leaves room for: the limit
                 // makes room by closing the longest-idle connections, so the new ones are accepted.
-                var idlePeers: [PolicyClient] = []
-                for _ in 0..<Self.idlePeers { idlePeers.append(try PolicyClient(path: path)) }
+                var idlePeers = try await BlockingWork.run { try (0..<Self.idlePeers).map { _ in try PolicyClient(path: path) } }
                 let peak = relayguard.memory().rssKiB
-                var extra: [PolicyClient] = []
-                for _ in 0..<100 { extra.append(try PolicyClient(path: path)) }
+                var extra = try await BlockingWork.run { try (0..<100).map { _ in try PolicyClient(path: path) } }
                 try await relayguard.waitForLogLine(since: mark, what: "the limit's eviction of idle connections") {
                     $0.contains("policy_max_connections (\(Self.maxConnections)) reached: closed ") && $0.contains("(the longest idle) for new ones")
                 }
