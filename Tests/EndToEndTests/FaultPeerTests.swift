@@ -63,11 +63,15 @@ struct FaultPeerTests {
                 let idle = milter.memory().rssKiB
                 let idleThreads = milter.threadCount()
 
-                // A peer that connects and says nothing, and one that sends half a negotiation packet.
+                // A peer that connects and says nothing, and one that sends half a negotiation packet (the sockets'
+                // blocking calls on a thread of their own).
                 let stalledAt = clock.now
-                let silent = try FaultMilterClient(port: milter.port)
-                let half = try FaultMilterClient(port: milter.port)
-                try half.sendRaw([0, 0, 0, 13, FaultMilterClient.Command.optionNegotiation, 0, 0, 0])
+                let (silent, half) = try await BlockingWork.run {
+                    let silent = try FaultMilterClient(port: milter.port)
+                    let half = try FaultMilterClient(port: milter.port)
+                    try half.sendRaw([0, 0, 0, 13, FaultMilterClient.Command.optionNegotiation, 0, 0, 0])
+                    return (silent, half)
+                }
                 try await Self.probe(postfix, milter, sender: "peer-stalled@outside.example")
 
                 // 500 sessions open at once, while a Postfix session goes through.
