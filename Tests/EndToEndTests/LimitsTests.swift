@@ -66,7 +66,7 @@ struct LimitsTests {
         let metricsPort = try FreePort.allocate()
         try await withRelayGuard(["metrics_listen = inet:\(metricsPort)@127.0.0.1"]) { milter in
             try await FreePort.waitUntilListening(metricsPort, what: "the metrics listener")
-            let slow = try Self.connect(metricsPort)
+            let slow = try await BlockingWork.run { try Self.connect(metricsPort) }
             defer { close(slow) }
             let dribble = Task {
                 for byte in Array("GET /metrics HTTP/1.0\r\n\r\n".utf8) {
