@@ -220,24 +220,34 @@ struct PostfixParseDifferentialTests {
         }
     }
 
-    /// Postfix's reply to `RCPT TO:` and each row, in SMTP sessions of 2,000 rows and transactions of 1,000: a long
-    /// run meets no per-session limit and its transcript (kept for failure messages) stays small, and not more
-    /// transactions, for cleanup can wait up to a second for a new queue ID.
-    static func rcptReplies(_ rows: [Row], port: UInt16) throws -> [SMTPReply] {
-        var replies: [SMTPReply] = []
-        for chunk in stride(from: 0, to: rows.count, by: 2_000) {
+    /// Rows to an SMTP session and to a transaction: a long run meets no per-session limit and a session's
+    /// transcript (kept for failure messages) stays small, and not more transactions, for cleanup can wait up to a
+    /// second for a new queue ID.
+    private static let sessionRows = 2_000, transactionRows = 1_000
+
+    /// Opens an SMTP session (EHLO) for every `sessionRows` rows and a transaction (MAIL FROM, after RSET) for every
+    /// `transactionRows` of them, and calls `each` with the open session and each row, in order, within its
+    /// transaction; `each` sends the row's RCPT.
+    private static func inSessions(_ rows: [Row], port: UInt16, _ each: (RawSMTPSession, Row) throws -> Void) throws {
+        for chunk in stride(from: 0, to: rows.count, by: sessionRows) {
             let session = try RawSMTPSession(port: port)
             guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
-            for (index, row) in rows[chunk..<min(chunk + 2_000, rows.count)].enumerated() {
-                if index % 1_000 == 0 {
+            for (index, row) in rows[chunk..<min(chunk + sessionRows, rows.count)].enumerated() {
+                if index % transactionRows == 0 {
                     if index > 0 { try session.send("RSET") }
                     let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
                     guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
                 }
-                replies.append(try session.send("RCPT TO:" + row.recipient))
+                try each(session, row)
             }
             try session.send("QUIT")
         }
+    }
+
+    /// Postfix's reply to `RCPT TO:` and each row, in the sessions and transactions of `inSessions`.
+    static func rcptReplies(_ rows: [Row], port: UInt16) throws -> [SMTPReply] {
+        var replies: [SMTPReply] = []
+        try inSessions(rows, port: port) { session, row in replies.append(try session.send("RCPT TO:" + row.recipient)) }
         return replies
     }
 
@@ -246,30 +256,20 @@ struct PostfixParseDifferentialTests {
     static func frontEndLines(_ rows: [Row], port: UInt16, _ relayguard: RelayGuardProcess) throws
         -> [(Row, MilterDecisionLine?, MilterDecisionLine)] {
         var decided: [(Row, MilterDecisionLine?, MilterDecisionLine)] = []
-        for chunk in stride(from: 0, to: rows.count, by: 2_000) {
-            let session = try RawSMTPSession(port: port)
-            guard try session.send("EHLO client.test").code == 250 else { throw HarnessError(session.transcriptText) }
-            for (index, row) in rows[chunk..<min(chunk + 2_000, rows.count)].enumerated() {
-                if index % 1_000 == 0 {
-                    if index > 0 { try session.send("RSET") }
-                    let reply = try session.send("MAIL FROM:<differential@outside.example> SMTPUTF8")
-                    guard reply.code == 250 else { throw HarnessError("MAIL FROM: \(reply)\n\(session.transcriptText)") }
+        try inSessions(rows, port: port) { session, row in
+            let mark = relayguard.logMark()
+            guard try session.send("RCPT TO:" + row.recipient).code == 250 else { return }
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            while true {
+                let lines = relayguard.log(since: mark).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                    .compactMap(MilterDecisionLine.init)
+                if let milter = lines.first(where: { $0["frontend"] == nil }) {
+                    decided.append((row, lines.first { $0["frontend"] == "policy" }, milter))
+                    return
                 }
-                let mark = relayguard.logMark()
-                guard try session.send("RCPT TO:" + row.recipient).code == 250 else { continue }
-                let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-                while true {
-                    let lines = relayguard.log(since: mark).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-                        .compactMap(MilterDecisionLine.init)
-                    if let milter = lines.first(where: { $0["frontend"] == nil }) {
-                        decided.append((row, lines.first { $0["frontend"] == "policy" }, milter))
-                        break
-                    }
-                    guard ContinuousClock.now < deadline else { throw HarnessError("\(row.id): no milter line in 30 s") }
-                    usleep(1_000)
-                }
+                guard ContinuousClock.now < deadline else { throw HarnessError("\(row.id): no milter line in 30 s") }
+                usleep(1_000)
             }
-            try session.send("QUIT")
         }
         return decided
     }
