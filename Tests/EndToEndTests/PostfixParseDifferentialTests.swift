@@ -53,6 +53,18 @@ struct PostfixParseDifferentialTests {
         // UTS 46 through ICU, then the A-label as an ASCII hostname: `_` passes, hyphens in places 3 and 4 do not.
         "<a@é_.example>", "<a@_ß>", "<a@_é_>", "<a@é_->", "<a@é--x.example>", "<a@éé--x.example>",
         "<a@ab--cd.é.example>", "<a@xn--é.example>", "<a@é+x.example>", "<a@é.123>", "<a%é_>",
+        // A-labels beside a U-label are decoded and checked as U-labels (valid Punycode, not all ASCII, NFC);
+        // UTS 46 keeps symbols and punctuation, drops zero width space, maps fullwidth ASCII to ASCII.
+        "<a@xn--imceasmtp-corp.é>", "<a@xn--bcher-kva.é>", "<a@XN--BCHER-KVA.é>", "<a@xn--abc-.é>", "<a@xn--.é>",
+        "<a@xn--ab.é>", "<a@xn--zzzzzzzzzz.é>", "<a@xn--55qx5d.é>", "<a@xn--ls8h.é>", "<a@xn--a-.é>", "<a@xn---.é>",
+        "<a@xn--ab--cd-.é>", "<a@xn--4ca.é>", "<a@xn--bcher-kva.example>", "<a@xn--0ca.é>", "<a@xn--bcher-kva-.é>",
+        "<a@xn--ab-.é>", "<a@xn--_-.é>", "<a@xn--a_b-.é>", "<a@xn--mnchen-3ya.é>", "<a@xn--u-ccb.é>", "<a@xn--9ca.é>",
+        "<a@💩.é>", "<a@★.é>", "<a@xn--p3h.é>", "<a@xn--Bcher-kva.é>", "<a@xn--ls8h.example>", "<a@✓.é>", "<a@ⅷ.é>",
+        "<a@∞.é>", "<a@€.é>", "<a@©.é>", "<a@˂.é>", "<a@¬.é>", "<a@«.é>", "<a@¿.é>", "<a@§.é>", "<a@\u{00A0}x.é>",
+        "<a@x\u{200B}.é>", "<a@\u{E000}.é>", "<a@\u{0378}.é>", "<a@\u{2028}.é>", "<a@\u{3000}.é>", "<a@\u{2070}.é>",
+        "<a@x\u{00AD}.é>", "<a@x\u{2060}.é>", "<a@x\u{FEFF}.é>", "<a@\u{200B}.é>", "<a@xn--x-\u{00AD}.é>",
+        "<a@x\u{200C}.é>", "<a@x\u{0300}.é>", "<a@\u{0300}x.é>", "<a@ｘ.é>", "<a@＋.é>", "<a@x\u{1F3FB}.é>",
+        "<a@x\u{200D}.é>", "<a@\u{200C}x.é>", "<a@\u{20DD}x.é>", "<a@x\u{0903}.é>", "<a@ｘ－.é>", "<a@＿x.é>", "<a@xn--ｘ.é>",
     ]
 
     static func corpus() throws -> [Row] {
@@ -192,7 +204,10 @@ struct PostfixParseDifferentialTests {
                 // runner's few cooperative threads, which the other suites' waits need meanwhile.
                 let port = postfix.smtpPort
                 let replies = try await BlockingWork.run { try Self.rcptReplies(sendable, port: port) }
-                var reachedMilter: [(row: Row, rcptAddr: String)] = []
+                // Every row Postfix accepted reached the milter, whatever the model said: a row the model wrongly
+                // refused (nil: nothing to compare) still takes its place in the log's order, so one disagreement is
+                // one issue, not a shifted comparison of every row after it.
+                var reachedMilter: [(row: Row, rcptAddr: String?)] = []
                 var refused = 0
                 for (row, reply) in zip(sendable, replies) {
                     let answer = "\(reply.code) \(reply.text)"
@@ -200,6 +215,7 @@ struct PostfixParseDifferentialTests {
                     case .refused(let expected):
                         refused += 1
                         #expect(answer == expected, "\(row.id) \(row.recipient.debugDescription): Postfix answered \(answer)")
+                        if reply.code == 250 { reachedMilter.append((row, nil)) }
                     case .parsed(_, let rcptAddr):
                         #expect(reply.code == 250, "\(row.id) \(row.recipient.debugDescription): model \(rcptAddr), Postfix answered \(answer)")
                         if reply.code == 250 { reachedMilter.append((row, rcptAddr)) }
@@ -208,12 +224,13 @@ struct PostfixParseDifferentialTests {
                 let decisions = try await milter.waitForDecisions(reachedMilter.count, timeout: .seconds(30))
                 #expect(decisions.count == reachedMilter.count)
                 for (sent, decision) in zip(reachedMilter, decisions) {
+                    guard let rcptAddr = sent.rcptAddr else { continue }
                     // The log names {rcpt_addr} as rcpt_addr= unless it is the recipient the line decided.
                     let logged = decision["rcpt_addr"] ?? decision.recipient
-                    #expect(logged == "<\(sent.rcptAddr)>",
-                            "\(sent.row.id) \(sent.row.recipient.debugDescription): model \(sent.rcptAddr), Postfix \(logged ?? "-")")
+                    #expect(logged == "<\(rcptAddr)>",
+                            "\(sent.row.id) \(sent.row.recipient.debugDescription): model \(rcptAddr), Postfix \(logged ?? "-")")
                 }
-                print("Postfix parse model vs Postfix (\(what)): \(reachedMilter.count) rows compared by {rcpt_addr}, "
+                print("Postfix parse model vs Postfix (\(what)): \(reachedMilter.count { $0.rcptAddr != nil }) rows compared by {rcpt_addr}, "
                       + "\(refused) by Postfix's refusal, \(skipped.count) not sendable: "
                       + skipped.map { "\($0.id) (\(Self.unsendable($0)!))" }.joined(separator: ", "))
             }

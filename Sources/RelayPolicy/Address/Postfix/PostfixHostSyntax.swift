@@ -6,20 +6,30 @@ enum PostfixHostSyntax {
     static func isHostname(_ name: [UInt8], utf8: Bool) -> Bool {
         if utf8, name.contains(where: { $0 >= 0x80 }) {
             // Postfix asks ICU (UTS 46, hyphens checked, STD3 rules off) and then checks the A-label as an ASCII
-            // hostname; this accepts what a U-label is made of: letters, marks, digits, hyphens and `_` (the one
-            // ASCII character besides those that both steps pass), no hyphen first, last, or third and fourth.
+            // hostname. This accepts what both steps pass: of ASCII, letters, digits, hyphens and `_`; any other
+            // assigned code point but controls, format characters, private use and separators (symbols and
+            // punctuation too: UTS 46 keeps them, and they leave only letters and digits in the A-label); no hyphen
+            // first, last, or third and fourth. Not modelled: compatibility characters that map to ASCII.
             guard isValidUTF8(name) else { return false }
             let text = String(decoding: name, as: UTF8.self)
             let labels = text.split(separator: ".", omittingEmptySubsequences: false)
             return !labels.contains { label in
-                let scalars = Array(label.unicodeScalars)
+                var scalars = label.unicodeScalars.compactMap(mappedForHostnames)
+                // An A-label: UTS 46 decodes it and checks what it spells, which must be a U-label that is not all
+                // ASCII, in NFC, and not what mapping would change.
+                if scalars.count >= 4, String(String.UnicodeScalarView(scalars[..<4])).lowercased() == "xn--" {
+                    guard scalars.allSatisfy(\.isASCII),
+                          let decoded = Punycode.decode(String(String.UnicodeScalarView(scalars[4...])).lowercased()),
+                          !decoded.isEmpty, !decoded.allSatisfy(\.isASCII) else { return true }
+                    let text = String(String.UnicodeScalarView(decoded))
+                    guard Array(text.utf8) == text._nfcCodeUnits, text.lowercased() == text,
+                          !decoded.contains(where: ignoredInHostnames.contains) else { return true }
+                    scalars = decoded
+                }
                 return scalars.isEmpty || scalars.first == "-" || scalars.last == "-"
                     || (scalars.count >= 4 && scalars[2] == "-" && scalars[3] == "-")
-                    || !scalars.allSatisfy { scalar in
-                        scalar == "-" || scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-                            || scalar.properties.generalCategory == .nonspacingMark
-                            || scalar.properties.generalCategory == .spacingMark
-                    }
+                    || scalars.first.map(isMark) == true
+                    || !scalars.allSatisfy(isUTS46HostnameScalar)
             }
         }
         guard !name.isEmpty, name.count <= 255 else { return false }
@@ -47,6 +57,41 @@ enum PostfixHostSyntax {
             if labelLength > 63 { return false }
         }
         return nonNumeric
+    }
+
+    /// What UTS 46 maps to nothing in a name: soft hyphen, zero width space, word joiner, byte order mark.
+    static let ignoredInHostnames: Set<Unicode.Scalar> = ["\u{00AD}", "\u{200B}", "\u{2060}", "\u{FEFF}"]
+
+    /// What UTS 46's mapping makes of `scalar`, as far as modelled: nil for what it removes, fullwidth ASCII as
+    /// ASCII (which the A-label check then reads).
+    static func mappedForHostnames(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        if ignoredInHostnames.contains(scalar) { return nil }
+        if (0xFF01...0xFF5E).contains(scalar.value), let ascii = Unicode.Scalar(scalar.value - 0xFEE0) { return ascii }
+        return scalar
+    }
+
+    static func isUTS46HostnameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        // Zero width non-joiner and joiner are kept (deviations; Postfix asks ICU for no CONTEXTJ check).
+        if scalar == "\u{200C}" || scalar == "\u{200D}" { return true }
+        if scalar.isASCII {
+            return scalar == "-" || scalar == "_" || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || ("0"..."9").contains(scalar)
+        }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .unassigned, .privateUse, .surrogate, .spaceSeparator, .lineSeparator,
+             .paragraphSeparator:
+            return false
+        default:
+            return true
+        }
+    }
+
+    /// A label must not start with a combining mark (UTS 46's validity criteria).
+    static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
     }
 
     /// `[a.b.c.d]` or `[IPv6:...]`, nothing after the `]`.
