@@ -71,8 +71,8 @@ public struct Policy: Sendable {
         let hasArgument = parsed.map { $0.utf8.count != raw.utf8.count || $0 != raw } ?? true
         let postfixReading = hasArgument ? rerouteDenial(ofPostfixReading: raw, besides: rawAddress, client: client) : nil
         guard let parsed, !parsed.isEmpty, parsed != rawAddress.recipient else {
-            let decision = decision(for: rawAddress, client: client)
-            if let postfixReading, postfixReading.severity > decision.severity { return postfixReading }
+            var decision = decision(for: rawAddress, client: client)
+            Self.raise(&decision, to: postfixReading)
             return decision
         }
         var delivered = AddressDecoder.decode(parsed)
@@ -80,7 +80,7 @@ public struct Policy: Sendable {
         if Self.isPostmaster(rawAddress), rawAddress.domain.isEmpty, Self.isPostmaster(delivered) { delivered = rawAddress }
         let second = decision(for: delivered, client: client)
         var first = decision(for: rawAddress, client: client, rerouteRulesOnly: true)
-        if let postfixReading, postfixReading.severity > first.severity { first = postfixReading }
+        Self.raise(&first, to: postfixReading)
         // A reroute rule that answered the raw text at least as strictly keeps it (a denial's reply quotes what the
         // client sent; an allowed reroute is named as one); otherwise the delivered address names the rule.
         return first.rule != .pass && first.severity >= second.severity ? first : second
@@ -92,6 +92,11 @@ public struct Policy: Sendable {
         guard let text = PostfixAddressParser.extractedAddress(raw), text != rawAddress.recipient else { return nil }
         let reading = decision(for: AddressDecoder.decode(text), client: client, rerouteRulesOnly: true)
         return reading.denies ? reading : nil
+    }
+
+    /// Replaces `decision` with `other` when that answers more severely; in place, so that neither is copied.
+    private static func raise(_ decision: inout Decision, to other: Decision?) {
+        if let other, other.severity > decision.severity { decision = other }
     }
 
     /// Decides an already decoded recipient.
