@@ -65,6 +65,7 @@ struct PostfixParseDifferentialTests {
         "<a@x\u{00AD}.é>", "<a@x\u{2060}.é>", "<a@x\u{FEFF}.é>", "<a@\u{200B}.é>", "<a@xn--x-\u{00AD}.é>",
         "<a@x\u{200C}.é>", "<a@x\u{0300}.é>", "<a@\u{0300}x.é>", "<a@ｘ.é>", "<a@＋.é>", "<a@x\u{1F3FB}.é>",
         "<a@x\u{200D}.é>", "<a@\u{200C}x.é>", "<a@\u{20DD}x.é>", "<a@x\u{0903}.é>", "<a@ｘ－.é>", "<a@＿x.é>", "<a@xn--ｘ.é>",
+        "<a@xn--wca.é>", "<a@xn--tda.é>", "<a@xn--9ca450n.é>", "<a@xn--a-vca2p.é>",
     ]
 
     static func corpus() throws -> [Row] {
